@@ -1,0 +1,210 @@
+"""The data types that flow through every stage: Document, Entity, Relation.
+
+A gold file, a prediction and an evaluation input all have this one shape, which is also the
+JSONL format of the annotation guidelines (one document a line)::
+
+    {"id": "doc-1", "text": "...",
+     "entities": [{"id": "T1", "type": "ACTOR", "start": 0, "end": 11, "text": "حركة الشباب"}],
+     "relations": [{"type": "attacked", "head": "T1", "tail": "T2"}], "meta": {"split": "train"}}
+
+Predictions add ``score`` to entities and relations.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import FormatError
+
+
+@dataclass
+class Entity:
+    """A typed span of ``Document.text``: ``text == document.text[start:end]``."""
+
+    type: str
+    start: int
+    end: int
+    text: str
+    id: str = ""
+    score: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "type": self.type, "start": self.start, "end": self.end, "text": self.text}
+        if self.score is not None:
+            out["score"] = round(self.score, 4)
+        return out
+
+
+@dataclass
+class Relation:
+    """A directed relation between two entities of one document, named by their ids."""
+
+    type: str
+    head: str
+    tail: str
+    score: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type, "head": self.head, "tail": self.tail}
+        if self.score is not None:
+            out["score"] = round(self.score, 4)
+        return out
+
+
+@dataclass
+class Document:
+    """An article with its entities and relations (gold or predicted)."""
+
+    text: str
+    id: str = ""
+    entities: list[Entity] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def entity(self, entity_id: str) -> Entity:
+        for e in self.entities:
+            if e.id == entity_id:
+                return e
+        raise KeyError(f"document {self.id!r} has no entity {entity_id!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "text": self.text,
+                               "entities": [e.to_dict() for e in self.entities],
+                               "relations": [r.to_dict() for r in self.relations]}
+        if self.meta:
+            out["meta"] = self.meta
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any, *, path: str | None = None, line: int | None = None) -> "Document":
+        """Build a Document from one parsed JSON record, checking the shape of every field.
+
+        Offsets and types are not checked against the text or a schema here: that is
+        :func:`marsad.validate.validate_document`'s job, so that it can report every problem.
+        """
+        def fail(msg: str, fld: str | None = None) -> FormatError:
+            return FormatError(msg, path=path, line=line, field=fld)
+
+        if not isinstance(data, dict):
+            raise fail(f"expected a JSON object, got {type(data).__name__}")
+        _check_keys(data, {"text"}, {"id", "entities", "relations", "meta"}, "", fail)
+        text = _typed(data, "text", str, "", fail)
+        doc_id = _typed(data, "id", (str, int), "", fail, default="")
+        entities_raw = _typed(data, "entities", list, "", fail, default=[])
+        relations_raw = _typed(data, "relations", list, "", fail, default=[])
+        meta = _typed(data, "meta", dict, "", fail, default={})
+        entities = []
+        for i, e in enumerate(entities_raw):
+            where = f"entities[{i}]"
+            if not isinstance(e, dict):
+                raise fail("expected an object", where)
+            _check_keys(e, {"type", "start", "end"}, {"id", "text", "score"}, where + ".", fail)
+            start = _typed(e, "start", int, where + ".", fail)
+            end = _typed(e, "end", int, where + ".", fail)
+            # a missing entity text is taken from the document; a given one is checked by validate
+            etext = _typed(e, "text", str, where + ".", fail, default=text[start:end])
+            entities.append(Entity(_typed(e, "type", str, where + ".", fail), start, end, etext,
+                                   str(_typed(e, "id", (str, int), where + ".", fail, default=f"T{i + 1}")),
+                                   _score(e, where + ".", fail)))
+        relations = []
+        for i, r in enumerate(relations_raw):
+            where = f"relations[{i}]"
+            if not isinstance(r, dict):
+                raise fail("expected an object", where)
+            _check_keys(r, {"type", "head", "tail"}, {"score"}, where + ".", fail)
+            relations.append(Relation(_typed(r, "type", str, where + ".", fail),
+                                      str(_typed(r, "head", (str, int), where + ".", fail)),
+                                      str(_typed(r, "tail", (str, int), where + ".", fail)),
+                                      _score(r, where + ".", fail)))
+        return cls(text, str(doc_id), entities, relations, meta)
+
+
+def _check_keys(obj: dict, required: set[str], optional: set[str], prefix: str, fail) -> None:
+    missing = sorted(required - set(obj))
+    if missing:
+        raise fail("missing", prefix + missing[0])
+    unknown = sorted(set(obj) - required - optional)
+    if unknown:
+        raise fail(f"unknown field (allowed: {', '.join(sorted(required | optional))})", prefix + unknown[0])
+
+
+def _typed(obj: dict, key: str, kind, prefix: str, fail, default: Any = ...) -> Any:
+    if key not in obj:
+        return default
+    value = obj[key]
+    # bool is an int in Python, but true/false is never a valid offset or id
+    if isinstance(value, bool) or not isinstance(value, kind):
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise fail(f"expected {names}, got {json.dumps(value, ensure_ascii=False)[:40]}", prefix + key)
+    return value
+
+
+def _score(obj: dict, prefix: str, fail) -> float | None:
+    score = _typed(obj, "score", (int, float), prefix, fail, default=None)
+    if score is not None and not 0.0 <= score <= 1.0:
+        raise fail(f"must be between 0 and 1, got {score}", prefix + "score")
+    return None if score is None else float(score)
+
+
+@dataclass
+class Record:
+    """One line of a JSONL file: the document, or the error that kept it from being read."""
+
+    path: str
+    line: int
+    document: Document | None = None
+    error: FormatError | None = None
+
+
+def iter_records(path: str | Path, text_field: str = "text") -> Iterator[Record]:
+    """Read a JSONL file lazily, one :class:`Record` per non-blank line, never raising on bad lines.
+
+    Batch jobs use this to report a bad record and go on with the rest. ``text_field`` names the
+    field holding the text when it is not ``text`` (plain records like ``{"body": "..."}``).
+    """
+    path = str(path)
+    with open(path, "rb") as f:  # decoded line by line, so a line that is not UTF-8 is one bad record
+        for n, raw_bytes in enumerate(f, 1):
+            try:
+                raw = raw_bytes.decode("utf-8")
+            except UnicodeDecodeError as e:
+                yield Record(path, n, error=FormatError(f"not UTF-8: byte 0x{raw_bytes[e.start]:02x} at byte {e.start + 1}",
+                                                        path=path, line=n))
+                continue
+            if not raw.strip():
+                continue
+            try:
+                data = json.loads(raw)
+            except json.JSONDecodeError as e:
+                yield Record(path, n, error=FormatError(f"malformed JSON: {e.msg} at column {e.colno}", path=path, line=n))
+                continue
+            if text_field != "text" and isinstance(data, dict) and text_field in data:
+                data = {"id": data.get("id", ""), "text": data[text_field]}
+            try:
+                yield Record(path, n, document=Document.from_dict(data, path=path, line=n))
+            except FormatError as e:
+                yield Record(path, n, error=e)
+
+
+def read_jsonl(path: str | Path) -> list[Document]:
+    """Read every document of a JSONL file; the first bad line raises :class:`FormatError`."""
+    docs = []
+    for record in iter_records(path):
+        if record.error:
+            raise record.error
+        docs.append(record.document)
+    return docs
+
+
+def write_jsonl(documents: Iterable[Document], path: str | Path) -> int:
+    """Write documents one per line (UTF-8, Arabic unescaped); returns how many were written."""
+    n = 0
+    with open(path, "w", encoding="utf-8") as f:
+        for doc in documents:
+            f.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
+            n += 1
+    return n

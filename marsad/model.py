@@ -1,0 +1,139 @@
+"""A trained marsad model: network, tokenizer, schema and settings, saved as one folder.
+
+A model folder holds everything needed to load it offline::
+
+    model.safetensors      weights of the encoder and both heads
+    config.json            the encoder's Hugging Face config
+    tokenizer.json, ...    the encoder's tokenizer
+    marsad.json            marsad's settings and label maps
+    schema.yaml            the schema the model was trained with
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from safetensors.torch import load_file, save_file
+from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+from .documents import Document
+from .errors import MarsadError, ModelNotFoundError
+from .features import DocumentFeatures, LabelSpace, featurize
+from .network import JointNetwork
+from .preprocessing import make_preprocessor
+from .schema import Schema
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_FILE = "model.safetensors"
+SETTINGS_FILE = "marsad.json"
+SCHEMA_FILE = "schema.yaml"
+
+
+@dataclass
+class ModelSettings:
+    """What a model needs besides weights; stored in ``marsad.json``."""
+
+    encoder: str = "aubmindlab/bert-base-arabertv02"   # where the encoder came from
+    max_length: int = 512          # sub-words per encoder window, special tokens included
+    stride: int = 128              # sub-words shared by consecutive windows of a long document
+    preprocessing: str = "auto"    # "auto" (AraBERT's for AraBERT encoders), "none" or "arabert"
+    relation_dim: int = 256
+    dropout: float = 0.1
+
+
+class MarsadModel:
+    """The joint entity and relation model with everything needed to run it on documents."""
+
+    def __init__(self, network: JointNetwork, tokenizer, schema: Schema, settings: ModelSettings):
+        self.network, self.tokenizer, self.settings = network, tokenizer, settings
+        self.labels = LabelSpace(schema)
+        self.preprocess = make_preprocessor(settings.preprocessing, settings.encoder)
+        self.max_length = min(settings.max_length, _encoder_limit(network.encoder.config))
+
+    @property
+    def schema(self) -> Schema:
+        return self.labels.schema
+
+    @classmethod
+    def from_encoder(cls, encoder: str, schema: Schema, settings: ModelSettings | None = None) -> "MarsadModel":
+        """A new, untrained model over a Hugging Face encoder (hub name or local folder)."""
+        settings = settings or ModelSettings()
+        settings.encoder = encoder
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(encoder)
+            config = AutoConfig.from_pretrained(encoder)
+            backbone = AutoModel.from_pretrained(encoder, config=config, **_backbone_options(config))
+        except OSError as e:
+            raise ModelNotFoundError(f"cannot load encoder {encoder!r}: {e}") from None
+        return cls(_network(backbone, schema, settings), tokenizer, schema, settings)
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | Path) -> "MarsadModel":
+        """Load a trained model folder (or download one from the Hugging Face Hub by name)."""
+        folder = _resolve_folder(name_or_path)
+        try:
+            raw = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise ModelNotFoundError(f"{folder}: not a marsad model folder ({SETTINGS_FILE}: {e})") from None
+        known = {f.name for f in fields(ModelSettings)}
+        unknown = set(raw) - known
+        if unknown:
+            raise MarsadError(f"{folder / SETTINGS_FILE}: unknown settings {sorted(unknown)}")
+        settings = ModelSettings(**raw)
+        from .schema import load_schema
+        schema = load_schema(folder / SCHEMA_FILE)
+        config = AutoConfig.from_pretrained(folder)
+        backbone = AutoModel.from_config(config, **_backbone_options(config))
+        network = _network(backbone, schema, settings)
+        network.load_state_dict(load_file(str(folder / WEIGHTS_FILE)))
+        network.eval()
+        return cls(network, AutoTokenizer.from_pretrained(folder), schema, settings)
+
+    def save_pretrained(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().contiguous().cpu() for k, v in self.network.state_dict().items()}
+        save_file(state, str(folder / WEIGHTS_FILE))
+        self.network.encoder.config.save_pretrained(folder)
+        self.tokenizer.save_pretrained(folder)
+        (folder / SETTINGS_FILE).write_text(json.dumps(asdict(self.settings), indent=2), encoding="utf-8")
+        self.schema.save(folder / SCHEMA_FILE)
+
+    def featurize(self, doc: Document, with_gold: bool = False) -> DocumentFeatures:
+        return featurize(doc, self.labels, self.tokenizer, self.max_length, self.settings.stride,
+                         self.preprocess, with_gold)
+
+
+def _network(backbone, schema: Schema, settings: ModelSettings) -> JointNetwork:
+    labels = LabelSpace(schema)
+    return JointNetwork(backbone, len(labels.tags), len(labels.entity_types), len(labels.relations),
+                        settings.relation_dim, settings.dropout)
+
+
+def _backbone_options(config) -> dict:
+    # the pooler (a [CLS] layer for sentence tasks) is never used here; leave it out of the weights
+    return {"add_pooling_layer": False} if config.model_type in ("bert", "roberta", "xlm-roberta") else {}
+
+
+def _encoder_limit(config) -> int:
+    # position embeddings bound the window; RoBERTa-style models reserve two of them
+    limit = getattr(config, "max_position_embeddings", 512)
+    return limit - 2 if config.model_type in ("roberta", "xlm-roberta", "camembert") else limit
+
+
+def _resolve_folder(name_or_path: str | Path) -> Path:
+    folder = Path(name_or_path)
+    if folder.is_dir():
+        return folder
+    if folder.exists() or str(name_or_path).startswith((".", "/", "~")) or str(name_or_path).count("/") != 1:
+        raise ModelNotFoundError(f"model folder {str(name_or_path)!r} does not exist")
+    try:
+        from huggingface_hub import snapshot_download
+        return Path(snapshot_download(str(name_or_path)))
+    except Exception as e:  # the hub client raises many kinds: offline, 404, auth
+        raise ModelNotFoundError(f"{name_or_path!r} is not a local folder and could not be downloaded "
+                                 f"from the Hugging Face Hub ({type(e).__name__})") from None

@@ -1,0 +1,224 @@
+"""Fine-tuning a joint entity and relation model with ``accelerate``.
+
+The loop follows the transformers token-classification example, but lets accelerate do what
+that script hand-rolls: gradient accumulation (``accelerator.accumulate``), mixed precision,
+device placement and multi-GPU (``accelerate launch marsad train ...`` needs no code change).
+Each epoch ends with a dev evaluation; ``model-last/`` is written every epoch and
+``model-best/`` whenever the dev score improves. ``resume: true`` continues from
+``checkpoint/``, which holds the optimiser, scheduler and random states.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from torch.nn import functional as F
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+from transformers import get_linear_schedule_with_warmup
+
+from .documents import Document
+from .errors import MarsadError
+from .evaluation import Report, evaluate_documents
+from .features import DocumentFeatures, collate_pairs, collate_words
+from .model import MarsadModel, ModelSettings
+from .schema import Schema, load_schema
+from .validate import validate_documents
+
+log = logging.getLogger(__name__)
+
+BEST_DIR, LAST_DIR, CHECKPOINT_DIR = "model-best", "model-last", "checkpoint"
+ARGS_FILE, SCORES_FILE = "training_args.yaml", "scores.json"
+
+
+@dataclass
+class TrainingArguments:
+    """Everything a training run reads from its config file; unknown keys are rejected."""
+
+    train_file: str = "annotations/train.jsonl"
+    dev_file: str | None = "annotations/dev.jsonl"
+    output_dir: str = "runs/model"
+    schema: str | None = None            # default: the packaged schema (JSONL) or derived from the tags (CoNLL)
+    encoder: str = "aubmindlab/bert-base-arabertv02"
+    preprocessing: str = "auto"
+    max_length: int = 512
+    stride: int = 128
+    relation_dim: int = 256
+    dropout: float = 0.1
+    epochs: int = 10
+    batch_size: int = 8
+    eval_batch_size: int = 16
+    learning_rate: float = 5e-5          # encoder
+    head_learning_rate: float = 1e-3     # the freshly initialised heads learn faster
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    max_grad_norm: float = 1.0
+    gradient_accumulation_steps: int = 1
+    mixed_precision: str = "no"          # "no", "fp16" or "bf16" (GPU)
+    seed: int = 42
+    resume: bool = False
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, overrides: dict[str, Any] | None = None) -> "TrainingArguments":
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as e:
+            raise MarsadError(f"{path}: cannot read config: {e}") from None
+        data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise MarsadError(f"{path}: unknown config keys {unknown}; known: {[f.name for f in fields(cls)]}")
+        return cls(**data)
+
+    def settings(self) -> ModelSettings:
+        return ModelSettings(self.encoder, self.max_length, self.stride, self.preprocessing,
+                             self.relation_dim, self.dropout)
+
+
+def load_training_documents(path: str, schema_file: str | None) -> tuple[list[Document], Schema]:
+    """Read JSONL or CoNLL; a CoNLL file without a schema gets one made of its own tag types."""
+    from .formats import read_documents
+
+    docs = read_documents(path)
+    if schema_file:
+        schema = load_schema(schema_file)
+    elif Path(path).suffix == ".jsonl":
+        schema = load_schema()
+    else:
+        schema = Schema(tuple(sorted({e.type for d in docs for e in d.entities})), (), name=f"derived from {path}")
+    return docs, schema
+
+
+def _check(docs: Sequence[Document], schema: Schema, path: str) -> None:
+    issues = validate_documents(docs, schema, path)
+    if issues:
+        shown = "\n".join(str(i) for i in issues[:20])
+        raise MarsadError(f"{path}: {len(issues)} annotation problem(s); run `marsad validate` on it:\n{shown}")
+
+
+def joint_loss(network, features: Sequence[DocumentFeatures], model: MarsadModel, device) -> tuple[torch.Tensor, dict]:
+    """Tagging cross-entropy plus relation binary cross-entropy over the pairs of gold entities."""
+    words = collate_words(features, model.tokenizer.pad_token_id)
+    pairs = collate_pairs(features, [f.entities for f in features], words.word_offsets, model.labels)
+    tensors = [words.input_ids, words.attention_mask, words.word_window, words.word_position,
+               pairs.entity_first, pairs.entity_last, pairs.entity_type, pairs.pair_head, pairs.pair_tail]
+    tag_logits, rel_logits = network(*(t.to(device) for t in tensors))
+    tag_loss = F.cross_entropy(tag_logits.float(), words.tag_ids.to(device))
+    mask = pairs.pair_mask.to(device)
+    if mask.any():
+        rel_loss = F.binary_cross_entropy_with_logits(rel_logits.float()[mask], pairs.pair_labels.to(device)[mask])
+    else:
+        rel_loss = rel_logits.sum() * 0.0   # a batch without candidate pairs still has a graph
+    return tag_loss + rel_loss, {"tag_loss": tag_loss.item(), "relation_loss": rel_loss.item()}
+
+
+def train(args: TrainingArguments) -> Path:
+    """Train a model as ``args`` say; returns the ``model-best`` folder."""
+    accelerator = Accelerator(mixed_precision=args.mixed_precision,
+                              gradient_accumulation_steps=args.gradient_accumulation_steps)
+    set_seed(args.seed)
+    train_docs, schema = load_training_documents(args.train_file, args.schema)
+    _check(train_docs, schema, args.train_file)
+    dev_docs: list[Document] = []
+    if args.dev_file:
+        dev_docs, _ = load_training_documents(args.dev_file, args.schema)
+        _check(dev_docs, schema, args.dev_file)
+    model = MarsadModel.from_encoder(args.encoder, schema, args.settings())
+    features = [model.featurize(d, with_gold=True) for d in tqdm(train_docs, desc="features", disable=not accelerator.is_main_process)]
+    log.info("%d training documents, %d dev documents, encoder %s", len(train_docs), len(dev_docs), args.encoder)
+
+    loader = DataLoader(features, batch_size=args.batch_size, shuffle=True, collate_fn=list,
+                        generator=torch.Generator().manual_seed(args.seed))
+    optimizer = torch.optim.AdamW(_parameter_groups(model.network, args))
+    steps = args.epochs * -(-len(loader) // args.gradient_accumulation_steps)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(args.warmup_ratio * steps), steps)
+    network, optimizer, loader, scheduler = accelerator.prepare(model.network, optimizer, loader, scheduler)
+
+    out = Path(args.output_dir)
+    state: dict[str, Any] = {"epoch": 0, "best": None, "history": []}
+    if args.resume and (out / CHECKPOINT_DIR).is_dir():
+        accelerator.load_state(str(out / CHECKPOINT_DIR))
+        state = json.loads((out / CHECKPOINT_DIR / SCORES_FILE).read_text())
+        log.info("resuming after epoch %d", state["epoch"])
+
+    for epoch in range(state["epoch"], args.epochs):
+        network.train()
+        total, bar = 0.0, tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", disable=not accelerator.is_main_process)
+        for batch in bar:
+            with accelerator.accumulate(network):
+                loss, parts = joint_loss(network, batch, model, accelerator.device)
+                accelerator.backward(loss)
+                if accelerator.sync_gradients:
+                    accelerator.clip_grad_norm_(network.parameters(), args.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+            total += loss.item()
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+        model.network = accelerator.unwrap_model(network)
+        entry = {"epoch": epoch + 1, "loss": round(total / max(len(loader), 1), 5)}
+        if dev_docs:
+            report = evaluate(model, dev_docs, batch_size=args.eval_batch_size, device=accelerator.device)
+            entry |= {"dev_entity_f1": round(report.entity_f1, 4), "dev_relation_f1": round(report.relation_f1, 4)}
+            score = _selection_score(report, schema)
+        else:
+            score = -entry["loss"]   # without dev data, the lowest training loss stands in
+        state["history"].append(entry)
+        log.info("epoch %d: %s", epoch + 1, entry)
+        if accelerator.is_main_process:
+            _save(model, out / LAST_DIR, args, entry)
+            if state["best"] is None or score > state["best"]:
+                state["best"] = score
+                _save(model, out / BEST_DIR, args, entry)
+        state["epoch"] = epoch + 1
+        accelerator.save_state(str(out / CHECKPOINT_DIR))
+        if accelerator.is_main_process:
+            (out / CHECKPOINT_DIR / SCORES_FILE).write_text(json.dumps(state, indent=2))
+    accelerator.wait_for_everyone()
+    return out / BEST_DIR
+
+
+def evaluate(model: MarsadModel | str | Path, documents: Sequence[Document], batch_size: int = 16,
+             device=None) -> Report:
+    """Predict ``documents`` (gold) with ``model`` and score the predictions against them."""
+    from .inference import Predictor
+
+    if not isinstance(model, MarsadModel):
+        model = MarsadModel.from_pretrained(model)
+    predictor = Predictor(model, device=device, batch_size=batch_size)
+    predicted = predictor.predict([Document(d.text, d.id) for d in documents])
+    return evaluate_documents(documents, predicted, model.schema)
+
+
+def _selection_score(report: Report, schema: Schema) -> float:
+    # the checkpoint kept is the one best at both tasks; entity-only schemas use entity F1 alone
+    return (report.entity_f1 + report.relation_f1) / 2 if schema.relation_types else report.entity_f1
+
+
+def _parameter_groups(network, args: TrainingArguments) -> list[dict]:
+    groups: dict[tuple[bool, bool], list] = {}
+    for name, param in network.named_parameters():
+        is_encoder = name.startswith("encoder.")
+        decays = param.ndim > 1   # no weight decay on biases and LayerNorm weights
+        groups.setdefault((is_encoder, decays), []).append(param)
+    return [{"params": params, "lr": args.learning_rate if enc else args.head_learning_rate,
+             "weight_decay": args.weight_decay if decays else 0.0}
+            for (enc, decays), params in groups.items()]
+
+
+def _save(model: MarsadModel, folder: Path, args: TrainingArguments, scores: dict) -> None:
+    if folder.exists():
+        shutil.rmtree(folder)
+    model.save_pretrained(folder)
+    (folder / ARGS_FILE).write_text(yaml.safe_dump(asdict(args), sort_keys=False), encoding="utf-8")
+    (folder / SCORES_FILE).write_text(json.dumps(scores, indent=2), encoding="utf-8")

@@ -1,0 +1,60 @@
+"""Constrained BIO decoding: only valid sequences come out, whatever the scores say."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from marsad.bio import allowed_transition, bio_labels
+from marsad.decoding import TagDecoder, viterbi
+
+TYPES = ["ACTOR", "LOCATION", "WEAPON", "NUMBER"]
+TAGS = bio_labels(TYPES)
+
+
+def logits_for(tags: list[str]) -> torch.Tensor:
+    """The given tag scores 5; where it is I-X, B-X scores 3 (the model's second choice)."""
+    out = torch.zeros(len(tags), len(TAGS))
+    for i, t in enumerate(tags):
+        out[i, TAGS.index(t)] = 5.0
+        if t.startswith("I-"):
+            out[i, TAGS.index("B-" + t[2:])] = 3.0
+    return out
+
+
+@pytest.mark.parametrize("greedy,expected", [
+    # an I- opening the text or following O is repaired, never emitted
+    (["I-ACTOR", "I-ACTOR", "O"], [("ACTOR", 0, 1)]),
+    (["O", "I-WEAPON", "O"], [("WEAPON", 1, 1)]),
+    # I- of another type cannot continue an entity
+    (["B-ACTOR", "I-LOCATION", "O"], [("ACTOR", 0, 0), ("LOCATION", 1, 1)]),
+    (["B-NUMBER", "B-ACTOR", "I-ACTOR"], [("NUMBER", 0, 0), ("ACTOR", 1, 2)]),
+])
+def test_invalid_greedy_tags_decode_to_valid_entities(greedy, expected):
+    entities, scores = TagDecoder(TAGS, TYPES)(logits_for(greedy))
+    assert [(TYPES[t], first, last) for first, last, t in entities] == expected
+    assert all(0.0 < s <= 1.0 for s in scores)
+
+
+def test_decoded_paths_never_break_bio_on_random_scores():
+    decoder = TagDecoder(TAGS, TYPES)
+    torch.manual_seed(0)
+    for _ in range(50):
+        logits = torch.randn(12, len(TAGS)) * 4
+        path = viterbi(logits.log_softmax(-1), decoder.transitions, decoder.start)
+        tags = [TAGS[i] for i in path]
+        assert all(allowed_transition(p, t) for p, t in itertools.pairwise(["O"] + tags))
+
+
+def test_viterbi_prefers_the_best_valid_path_over_a_greedy_repair():
+    # greedy says O, I-ACTOR; the valid path B-ACTOR, I-ACTOR scores better than O, B-ACTOR here
+    logits = torch.tensor([[2.0 if t == "O" else (1.9 if t == "B-ACTOR" else 0.0) for t in TAGS],
+                           [5.0 if t == "I-ACTOR" else 0.0 for t in TAGS]])
+    entities, _ = TagDecoder(TAGS, TYPES)(logits)
+    assert entities == [(0, 1, TYPES.index("ACTOR"))]
+
+
+def test_no_words_decode_to_no_entities():
+    assert TagDecoder(TAGS, TYPES)(torch.zeros(0, len(TAGS))) == ([], [])
