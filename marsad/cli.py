@@ -105,7 +105,7 @@ def _predict(args: argparse.Namespace) -> int:
         from .embedded import embedded_model_path
         model = embedded_model_path()
     predictor = Predictor.from_pretrained(model, device=args.device, batch_size=args.batch_size,
-                                          relation_threshold=args.relation_threshold)
+                                          relation_threshold=args.relation_threshold, precision=args.precision)
     summary = run_batch(predictor, args.inputs, args.output, args.format, args.text_field, progress=not args.quiet)
     for error in summary.skipped:
         print(f"skipped: {error}", file=sys.stderr)
@@ -176,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: a GPU when present)")
     p.add_argument("--relation-threshold", type=float, default=0.5)
+    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16", "int8"),
+                   help="auto: bf16/fp16 on a GPU, fp32 on the CPU; int8: dynamic quantisation on the CPU")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_predict)
     return parser

@@ -29,10 +29,16 @@ class Predictor:
     """
 
     def __init__(self, model: MarsadModel, device: str | torch.device | None = None, batch_size: int = 16,
-                 relation_threshold: float = 0.5, entity_threshold: float = 0.0):
+                 relation_threshold: float = 0.5, entity_threshold: float = 0.0, precision: str = "auto"):
         self.model = model
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model.network.to(self.device).eval()
+        self.precision = _resolve_precision(precision, self.device)
+        self.network = model.network.to(self.device).eval()
+        if self.precision == "int8":
+            # dynamic quantisation: int8 weights for every Linear layer, activations quantised on
+            # the fly; a copy, so the model stays usable in full precision elsewhere
+            from torch.ao.quantization import quantize_dynamic
+            self.network = quantize_dynamic(self.network, {torch.nn.Linear}, dtype=torch.qint8, inplace=False)
         self.batch_size = batch_size
         self.relation_threshold = relation_threshold
         self.entity_threshold = entity_threshold
@@ -79,7 +85,7 @@ class Predictor:
 
     @torch.no_grad()
     def _annotate_batch(self, docs: list[Document], features: list[DocumentFeatures]) -> list[Document]:
-        net, dev = self.model.network, self.device
+        net, dev = self.network, self.device
         words = collate_words(features, self.model.tokenizer.pad_token_id)
         with self._autocast():
             vectors = net.word_vectors(words.input_ids.to(dev), words.attention_mask.to(dev),
@@ -114,9 +120,25 @@ class Predictor:
         return Document(doc.text, doc.id, entities, relations, dict(doc.meta))
 
     def _autocast(self):
-        if self.device.type == "cuda":
-            return torch.autocast("cuda", dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+        if self.precision in ("bf16", "fp16"):
+            return torch.autocast(self.device.type, dtype=torch.bfloat16 if self.precision == "bf16" else torch.float16)
         return contextlib.nullcontext()
+
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+
+
+def _resolve_precision(precision: str, device: torch.device) -> str:
+    """``auto`` is bf16 (or fp16 where bf16 is missing) on a GPU and fp32 on the CPU."""
+    if precision not in PRECISIONS:
+        raise MarsadError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    if precision == "int8" and device.type != "cpu":
+        raise MarsadError("precision int8 (dynamic quantisation) runs on the CPU only")
+    if precision == "auto":
+        if device.type != "cuda":
+            return "fp32"
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return precision
 
 
 def _as_document(item: str | Document, index: int) -> Document:
@@ -157,7 +179,7 @@ def predict(inputs, *, model=None, **options):
 
     ``model`` is a model folder or hub name (default: the model shipped with the package);
     ``options`` go to :class:`Predictor` (``batch_size``, ``device``, ``relation_threshold``,
-    ``entity_threshold``). The model is loaded once and reused by later calls.
+    ``entity_threshold``, ``precision``: auto, fp32, bf16, fp16 or int8). The model is loaded once and reused by later calls.
 
     >>> doc = predict("قتل 3 جنود في غارة جوية على حلب")             # doctest: +SKIP
     >>> [(e.type, e.text) for e in doc.entities]                      # doctest: +SKIP

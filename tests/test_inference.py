@@ -159,3 +159,18 @@ def test_batch_cli_without_a_model_says_how_to_get_one(tmp_path, capsys, monkeyp
     src.write_text('{"text": "قصف"}\n', encoding="utf-8")
     assert main(["predict", str(src), "--output", str(tmp_path / "o.jsonl")]) == 2
     assert "pass model= a trained model folder" in capsys.readouterr().err
+
+
+def test_int8_predictor_keeps_offsets_and_mostly_agrees_with_fp32(tiny_model, documents):
+    fp32 = Predictor.from_pretrained(tiny_model, precision="fp32").predict([d.text for d in documents])
+    int8 = Predictor.from_pretrained(tiny_model, precision="int8").predict([d.text for d in documents])
+    for a, b in zip(fp32, int8):
+        assert_offsets_exact(b, a.text)
+    same = sum(len({(e.type, e.start, e.end) for e in a.entities} & {(e.type, e.start, e.end) for e in b.entities})
+               for a, b in zip(fp32, int8))
+    assert same >= 0.9 * sum(len(a.entities) for a in fp32)
+
+
+def test_unknown_precision_is_rejected(tiny_model):
+    with pytest.raises(MarsadError, match="precision must be one of"):
+        Predictor.from_pretrained(tiny_model, precision="int4")

@@ -1,0 +1,319 @@
+"""Inference speed of marsad's batch predictor against the transformers pipeline, on ANT news.
+
+Default mode: one run, one machine, one set of articles, one encoder (an AraBERT-base-sized
+BERT with random weights, since speed does not depend on what the weights learnt), measuring
+
+* the machine's fp32 matmul throughput, so speeds can be read as model FLOP utilisation (MFU);
+* ``Predictor.predict`` (entities and relations) in fp32 and int8 (dynamic quantisation);
+* the ``token-classification`` pipeline of transformers over the same encoder weights, one
+  article per call, as most users would run it.
+
+``--memory``: peak memory of streaming ``marsad.batch.run_batch`` over 1,000 and 20,000
+articles, each size in a fresh process, with a small encoder (the pipeline's memory is the point).
+
+    python benchmarks/inference.py                 # about 10 minutes on 2 CPU cores
+    python benchmarks/inference.py --memory
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import itertools
+import json
+import multiprocessing
+import os
+import resource
+import shutil
+import statistics
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import BertConfig, BertForTokenClassification, BertModel, pipeline
+from transformers.utils import logging as hf_logging
+
+from marsad import Document, load_schema
+from marsad.batch import run_batch
+from marsad.encoders import build_encoder, train_wordpiece
+from marsad.evaluation import evaluate_documents
+from marsad.inference import Predictor
+from marsad.model import MarsadModel, ModelSettings
+
+# shared/ sits beside the project (see shared/data/README.md); the corpus is read in place
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared/data/ant-news/ant-news-v2.1.jsonl.gz"
+NEWS_CATEGORIES = ("middleEast", "internationalNews")
+VOCAB_ARTICLES = 5000   # the WordPiece vocabulary is trained on this many news articles
+
+# AraBERT-base's shape (aubmindlab/bert-base-arabertv02)
+BASE_ENCODER = dict(vocab_size=64000, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                    intermediate_size=3072, max_position_embeddings=512)
+MAX_LENGTH, STRIDE = 512, 128
+MEMORY_SIZES = (1000, 20000)
+
+
+def iter_articles(corpus: Path) -> Iterator[Document]:
+    """Conflict-relevant ANT articles (world and Middle East news) in file order."""
+    if not corpus.is_file():
+        raise SystemExit(f"ANT corpus not found: {corpus}\n"
+                         "Pass its path with --corpus (shared/data/README.md says where it comes from).")
+    with gzip.open(corpus, "rt", encoding="utf-8") as f:
+        for line in f:
+            record = json.loads(line)
+            if record["category"] in NEWS_CATEGORIES and record["text"].strip():
+                yield Document(record["text"], record["id"])
+
+
+def cached_folder(folder: Path, build) -> Path:
+    """``folder``, made by ``build(tmp)`` the first time; a build cut short leaves no half folder."""
+    if not folder.is_dir():
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        build(tmp)
+        tmp.rename(folder)
+    return folder
+
+
+def base_encoder(corpus: Path, work_dir: Path) -> Path:
+    """An AraBERT-base-sized BERT with random weights and a WordPiece vocabulary of ANT news."""
+    def build(folder: Path) -> None:
+        texts = (d.text for d in itertools.islice(iter_articles(corpus), VOCAB_ARTICLES))
+        tokenizer = train_wordpiece(texts, BASE_ENCODER["vocab_size"])
+        tokenizer.model_max_length = MAX_LENGTH   # the pipeline cuts long articles into windows of this
+        torch.manual_seed(0)
+        config = BertConfig(**BASE_ENCODER, pad_token_id=tokenizer.pad_token_id)
+        BertModel(config, add_pooling_layer=False).save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+    return cached_folder(work_dir / "encoder-base", build)
+
+
+def marsad_model(encoder: Path) -> MarsadModel:
+    torch.manual_seed(0)   # the heads are random; the same ones every run
+    return MarsadModel.from_encoder(str(encoder), load_schema(),
+                                    ModelSettings(preprocessing="none", max_length=MAX_LENGTH, stride=STRIDE))
+
+
+def matmul_flops_per_second(tokens: int = 2048, repeats: int = 10) -> float:
+    """fp32 FLOP/s of the matmuls a BERT-base layer does on ``tokens`` tokens, on all threads."""
+    shapes = [(768, 768), (768, 3072), (3072, 768)]   # attention projections, feed-forward in and out
+    pairs = [(torch.randn(tokens, k), torch.randn(k, n)) for k, n in shapes]
+    for a, b in pairs:   # warm-up: the first calls allocate and pick kernels
+        a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        for a, b in pairs:
+            a @ b
+    seconds = time.perf_counter() - start
+    return sum(2 * tokens * k * n for k, n in shapes) * repeats / seconds
+
+
+class FedTokens:
+    """What an encoder is actually fed, read from its attention masks by a forward hook."""
+
+    def __init__(self, encoder: torch.nn.Module):
+        self.windows: list[int] = []   # real (unpadded) length of every window
+        self.padded = 0                # positions computed, padding included
+        encoder.register_forward_pre_hook(self._record, with_kwargs=True)
+
+    def _record(self, module, args, kwargs) -> None:
+        mask = kwargs["attention_mask"]
+        self.windows += mask.sum(dim=1).tolist()
+        self.padded += mask.numel()
+
+    def reset(self) -> None:
+        self.windows, self.padded = [], 0
+
+
+@dataclass
+class Run:
+    """One timed variant: its wall time and the windows its encoder was fed."""
+
+    name: str
+    articles: int
+    seconds: float
+    windows: list[int]
+    padded: int
+
+    def row(self, encoder: BertModel, matmul_flops: float, baseline: "Run") -> dict:
+        tokens = sum(self.windows)
+        return {"variant": self.name, "articles_per_s": self.articles / self.seconds,
+                "tokens_per_s": tokens / self.seconds,
+                "speedup": baseline.seconds / self.seconds,   # same articles, so the articles/s ratio
+                "mfu": encoder_flops(encoder, self.windows) / self.seconds / matmul_flops,
+                "padding": (self.padded - tokens) / tokens,
+                "tokens_per_article": tokens / self.articles, "seconds": self.seconds}
+
+
+def encoder_flops(encoder: BertModel, windows: list[int]) -> float:
+    """Forward FLOPs: 2 per weight per token, plus attention's QK^T and AV on each real window.
+
+    Embedding lookups cost no multiplies and the heads are a rounding error, so both are left out.
+    """
+    config = encoder.config
+    weights = sum(p.numel() for name, p in encoder.named_parameters() if not name.startswith("embeddings."))
+    attention = 2 * 2 * config.num_hidden_layers * config.hidden_size
+    return sum(2 * weights * n + attention * n * n for n in windows)
+
+
+def time_marsad(model: MarsadModel, docs: list[Document], precision: str, batch_size: int) -> tuple[Run, list[Document]]:
+    predictor = Predictor(model, device="cpu", precision=precision, batch_size=batch_size)
+    fed = FedTokens(predictor.network.encoder)   # int8 runs a quantised copy: hook the one that runs
+    predictor.predict(docs[:batch_size])         # warm-up batch
+    fed.reset()
+    start = time.perf_counter()
+    predicted = predictor.predict(docs)
+    seconds = time.perf_counter() - start
+    return Run(f"marsad {precision} (batch {batch_size})", len(docs), seconds, fed.windows, fed.padded), predicted
+
+
+def time_pipeline(model: MarsadModel, docs: list[Document]) -> Run:
+    """The transformers token-classification pipeline over marsad's encoder weights, article by article."""
+    tags = model.labels.tags
+    config = BertConfig(**model.network.encoder.config.to_dict())
+    config.id2label, config.label2id = dict(enumerate(tags)), {t: i for i, t in enumerate(tags)}
+    classifier = BertForTokenClassification(config)
+    classifier.bert.load_state_dict(model.network.encoder.state_dict())
+    # without stride, an article longer than one window fails; with it the pipeline windows it
+    tagger = pipeline("token-classification", model=classifier.eval(), tokenizer=model.tokenizer,
+                      aggregation_strategy="simple", stride=STRIDE, device="cpu")
+    fed = FedTokens(classifier)
+    tagger(docs[0].text)   # warm-up
+    fed.reset()
+    start = time.perf_counter()
+    for doc in docs:
+        tagger(doc.text)
+    seconds = time.perf_counter() - start
+    return Run("transformers pipeline (1 article/call)", len(docs), seconds, fed.windows, fed.padded)
+
+
+def benchmark(args) -> dict:
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    docs = list(itertools.islice(iter_articles(args.corpus), args.articles))
+    encoder = base_encoder(args.corpus, args.work_dir)
+    model = marsad_model(encoder)
+    print(f"{len(docs)} articles ({', '.join(NEWS_CATEGORIES)}), {torch.get_num_threads()} threads, "
+          f"vocabulary {len(model.tokenizer)} WordPiece (embeddings {BASE_ENCODER['vocab_size']})", flush=True)
+
+    matmul = matmul_flops_per_second()
+    print(f"fp32 matmul throughput: {matmul / 1e9:.1f} GFLOP/s", flush=True)
+
+    runs, predictions = [], {}
+    for precision in ("fp32", "int8"):
+        run, predictions[precision] = time_marsad(model, docs, precision, args.batch_size)
+        runs.append(run)
+        print(f"  {run.name}: {run.seconds:.1f} s", flush=True)
+    if not args.skip_pipeline:
+        runs.append(time_pipeline(model, docs))
+        print(f"  {runs[-1].name}: {runs[-1].seconds:.1f} s", flush=True)
+    rows = [run.row(model.network.encoder, matmul, baseline=runs[-1]) for run in runs]
+
+    agreement = evaluate_documents(predictions["fp32"], predictions["int8"], model.schema)
+    result = {
+        "articles": len(docs), "threads": torch.get_num_threads(), "batch_size": args.batch_size,
+        "matmul_gflops": matmul / 1e9,
+        "mean_words": statistics.mean(len(d.text.split()) for d in docs),
+        "mean_entities_fp32": statistics.mean(len(d.entities) for d in predictions["fp32"]),
+        "mean_relations_fp32": statistics.mean(len(d.relations) for d in predictions["fp32"]),
+        "int8_vs_fp32_entity_f1": agreement.entity_f1, "int8_vs_fp32_relation_f1": agreement.relation_f1,
+        "runs": rows,
+    }
+    print_table(result)
+    return result
+
+
+def print_table(result: dict) -> None:
+    print(f"\n{result['articles']} articles, {result['mean_words']:.0f} words each on average; "
+          f"fp32 matmul {result['matmul_gflops']:.1f} GFLOP/s on {result['threads']} threads")
+    ratio_name = "x " + ("pipeline" if "pipeline" in result["runs"][-1]["variant"] else "last")
+    print(f"\n| variant | articles/s | tokens/s | {ratio_name} | MFU | sub-words/article | padding |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in result["runs"]:
+        print(f"| {r['variant']} | {r['articles_per_s']:.2f} | {r['tokens_per_s']:.0f} | {r['speedup']:.2f} | "
+              f"{r['mfu']:.1%} | {r['tokens_per_article']:.0f} | {r['padding']:.1%} |")
+    print(f"\nint8 vs fp32 agreement: entity span+type F1 {result['int8_vs_fp32_entity_f1']:.3f}, "
+          f"relation F1 {result['int8_vs_fp32_relation_f1']:.3f} (fp32 found "
+          f"{result['mean_entities_fp32']:.1f} entities, {result['mean_relations_fp32']:.1f} relations an article)")
+    print("MFU = encoder FLOPs on real tokens / time / fp32 matmul FLOP/s (int8 too, so it can pass 100%); "
+          "padding = padded positions / real tokens")
+
+
+# --- memory mode ---------------------------------------------------------------------------
+
+def small_encoder(corpus: Path, work_dir: Path) -> Path:
+    """A 2-layer, 128-wide BERT: cheap to run, so a long stream finishes in minutes."""
+    def build(folder: Path) -> None:
+        texts = [d.text for d in itertools.islice(iter_articles(corpus), VOCAB_ARTICLES)]
+        build_encoder(texts, folder, vocab_size=8000, hidden=128, layers=2, heads=2)
+    return cached_folder(work_dir / "encoder-small", build)
+
+
+def synthetic_jsonl(corpus: Path, work_dir: Path, size: int) -> Path:
+    """``size`` ANT news articles, cycling through the corpus, as batch-input JSONL."""
+    path = work_dir / f"ant-news-{size}.jsonl"
+    if not path.is_file():
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            # a fresh id per copy, so repeated articles are distinct records
+            for n, doc in enumerate(itertools.islice(itertools.cycle(iter_articles(corpus)), size)):
+                f.write(json.dumps({"id": f"{doc.id}#{n}", "text": doc.text}, ensure_ascii=False) + "\n")
+        tmp.rename(path)
+    return path
+
+
+def stream_peak_rss(encoder: str, jsonl: str) -> dict:
+    """Run in a fresh process: peak resident memory (MB) once the model is loaded and after the stream."""
+    model = marsad_model(Path(encoder))
+    predictor = Predictor(model, device="cpu", precision="fp32")
+    loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # ru_maxrss is in KiB on Linux
+    start = time.perf_counter()
+    summary = run_batch(predictor, [jsonl], os.devnull, progress=False)
+    return {"processed": summary.processed, "seconds": time.perf_counter() - start, "loaded_mb": loaded,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def memory(args) -> dict:
+    encoder = small_encoder(args.corpus, args.work_dir)
+    results = {}
+    spawn = multiprocessing.get_context("spawn")   # a fresh interpreter: no memory peak carried over
+    for size in MEMORY_SIZES:
+        jsonl = synthetic_jsonl(args.corpus, args.work_dir, size)
+        with spawn.Pool(1) as pool:
+            results[size] = pool.apply(stream_peak_rss, (str(encoder), str(jsonl)))
+        r = results[size]
+        print(f"{size:>6} articles: peak {r['peak_mb']:.0f} MB (model loaded: {r['loaded_mb']:.0f} MB, "
+              f"stream +{r['peak_mb'] - r['loaded_mb']:.0f} MB), {r['processed'] / r['seconds']:.0f} articles/s",
+              flush=True)
+    return {"memory": results}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="ANT news corpus (jsonl.gz)")
+    parser.add_argument("--work-dir", type=Path, default=Path("runs/bench"),
+                        help="where built encoders and synthetic inputs are cached between runs")
+    parser.add_argument("--articles", type=int, default=200, help="news articles to predict, in file order")
+    parser.add_argument("--batch-size", type=int, default=16, help="marsad Predictor batch size")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--skip-pipeline", action="store_true", help="leave out the (slow) transformers pipeline")
+    parser.add_argument("--memory", action="store_true",
+                        help=f"measure peak memory of streaming run_batch over {' and '.join(map(str, MEMORY_SIZES))} "
+                             "articles instead, with a small encoder")
+    parser.add_argument("--json", type=Path, help="also write the numbers to this file")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    hf_logging.set_verbosity_error()   # the pipeline's warnings about random weights are expected here
+    result = memory(args) if args.memory else benchmark(args)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
