@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from .config import PretrainingArguments, TrainingArguments
 from .errors import MarsadError
 from .schema import load_schema
 
@@ -61,7 +62,7 @@ def _stats(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from dataclasses import fields
 
-    from .training import TrainingArguments, train
+    from .training import train
 
     overrides = {f.name: getattr(args, f.name) for f in fields(TrainingArguments)}
     best = train(TrainingArguments.from_yaml(args.config, overrides))
@@ -113,18 +114,27 @@ def _predict(args: argparse.Namespace) -> int:
     return 1 if summary.skipped else 0
 
 
-def _add_training_overrides(parser: argparse.ArgumentParser) -> None:
+def _pretrain(args: argparse.Namespace) -> int:
     from dataclasses import fields
 
-    from .training import TrainingArguments
+    from .pretraining import pretrain
+
+    overrides = {f.name: getattr(args, f.name) for f in fields(PretrainingArguments)}
+    print(f"encoder: {pretrain(PretrainingArguments.from_yaml(args.config, overrides))}")
+    return 0
+
+
+def _add_overrides(parser: argparse.ArgumentParser, arguments_class: type) -> None:
+    """One ``--key value`` option per field of a config dataclass (``--resume`` style for bools)."""
+    from dataclasses import fields
 
     group = parser.add_argument_group("overrides", "any config key, e.g. --epochs 3 --output-dir runs/x")
-    for f in fields(TrainingArguments):
+    for f in fields(arguments_class):
         flag = "--" + f.name.replace("_", "-")
         if f.type in ("bool", bool):
             group.add_argument(flag, dest=f.name, action="store_const", const=True, default=None)
         else:
-            kind = {"int": int, "float": float}.get(str(f.type), str)
+            kind = {"int": int, "float": float}.get(str(f.type).removesuffix(" | None"), str)
             group.add_argument(flag, dest=f.name, type=kind, default=None, metavar=f.name.upper())
 
 
@@ -153,8 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="fine-tune a joint entity and relation model")
     p.add_argument("--config", required=True, help="YAML config (see configs/)")
-    _add_training_overrides(p)
+    _add_overrides(p, TrainingArguments)
     p.set_defaults(run=_train)
+
+    p = sub.add_parser("pretrain", help="train a WordPiece vocabulary and a small BERT (masked LM) on news text")
+    p.add_argument("--config", help="YAML config (see configs/pretrain-small.yaml)")
+    _add_overrides(p, PretrainingArguments)
+    p.set_defaults(run=_pretrain)
 
     p = sub.add_parser("evaluate", help="score a model on gold data, or a prediction file against gold")
     p.add_argument("--model", help="model folder or hub name")
@@ -186,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # training reports its epochs at INFO; other commands stay quiet unless asked
-    verbose = args.verbose or args.command == "train"
+    verbose = args.verbose or args.command in ("train", "pretrain")
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
     try:
         return args.run(args)

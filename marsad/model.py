@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, fields
 from pathlib import Path
 
 from safetensors.torch import load_file, save_file
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
 from .documents import Document
+from .config import ModelSettings
 from .errors import MarsadError, ModelNotFoundError
 from .features import DocumentFeatures, LabelSpace, featurize
 from .network import JointNetwork
@@ -31,18 +32,6 @@ log = logging.getLogger(__name__)
 WEIGHTS_FILE = "model.safetensors"
 SETTINGS_FILE = "marsad.json"
 SCHEMA_FILE = "schema.yaml"
-
-
-@dataclass
-class ModelSettings:
-    """What a model needs besides weights; stored in ``marsad.json``."""
-
-    encoder: str = "aubmindlab/bert-base-arabertv02"   # where the encoder came from
-    max_length: int = 512          # sub-words per encoder window, special tokens included
-    stride: int = 128              # sub-words shared by consecutive windows of a long document
-    preprocessing: str = "auto"    # "auto" (AraBERT's for AraBERT encoders), "none" or "arabert"
-    relation_dim: int = 256
-    dropout: float = 0.1
 
 
 class MarsadModel:

@@ -17,12 +17,10 @@ import json
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import torch
-import yaml
 from accelerate import Accelerator
 from accelerate.utils import set_seed
 from torch import nn
@@ -32,49 +30,13 @@ from tqdm.auto import tqdm
 from transformers import (AutoTokenizer, BertConfig, BertForMaskedLM, DataCollatorForLanguageModeling,
                           get_linear_schedule_with_warmup)
 
+from .config import PretrainingArguments
 from .encoders import train_wordpiece
 from .errors import MarsadError
 
 log = logging.getLogger(__name__)
 
 ENCODER_DIR, CHECKPOINT_DIR, STATE_FILE = "encoder", "checkpoint", "pretrain_state.json"
-
-
-@dataclass
-class PretrainingArguments:
-    """A pretraining run; ``marsad pretrain --config FILE --key value`` sets any of these."""
-
-    corpus: str = "../shared/data/ant-news/ant-news-v2.1.jsonl.gz"
-    output_dir: str = "runs/pretrain"
-    max_articles: int | None = None      # read only the first N articles (quick runs)
-    vocab_size: int = 16000
-    hidden: int = 256
-    layers: int = 4
-    heads: int = 4
-    block_size: int = 128                # sub-words per training sequence
-    batch_size: int = 64
-    learning_rate: float = 5e-4
-    weight_decay: float = 0.01
-    warmup_steps: int = 500
-    max_steps: int = 20000
-    mask_probability: float = 0.15
-    save_every: int = 500
-    mixed_precision: str = "no"
-    seed: int = 42
-
-    @classmethod
-    def from_yaml(cls, path: str | Path | None, overrides: dict[str, Any] | None = None) -> "PretrainingArguments":
-        data: dict[str, Any] = {}
-        if path:
-            try:
-                data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-            except (OSError, yaml.YAMLError) as e:
-                raise MarsadError(f"{path}: cannot read config: {e}") from None
-        data.update({k: v for k, v in (overrides or {}).items() if v is not None})
-        unknown = sorted(set(data) - {f.name for f in fields(cls)})
-        if unknown:
-            raise MarsadError(f"{path}: unknown config keys {unknown}; known: {[f.name for f in fields(cls)]}")
-        return cls(**data)
 
 
 def iter_corpus(path: str | Path, limit: int | None = None) -> Iterator[str]:

@@ -14,7 +14,7 @@ import json
 import logging
 import shutil
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,8 @@ from .documents import Document
 from .errors import MarsadError
 from .evaluation import Report, evaluate_documents
 from .features import DocumentFeatures, collate_pairs, collate_words
-from .model import MarsadModel, ModelSettings
+from .config import TrainingArguments
+from .model import MarsadModel
 from .schema import Schema, load_schema
 from .validate import validate_documents
 
@@ -39,50 +40,6 @@ log = logging.getLogger(__name__)
 
 BEST_DIR, LAST_DIR, CHECKPOINT_DIR = "model-best", "model-last", "checkpoint"
 ARGS_FILE, SCORES_FILE = "training_args.yaml", "scores.json"
-
-
-@dataclass
-class TrainingArguments:
-    """Everything a training run reads from its config file; unknown keys are rejected."""
-
-    train_file: str = "annotations/train.jsonl"
-    dev_file: str | None = "annotations/dev.jsonl"
-    output_dir: str = "runs/model"
-    schema: str | None = None            # default: the packaged schema (JSONL) or derived from the tags (CoNLL)
-    encoder: str = "aubmindlab/bert-base-arabertv02"
-    preprocessing: str = "auto"
-    max_length: int = 512
-    stride: int = 128
-    relation_dim: int = 256
-    dropout: float = 0.1
-    epochs: int = 10
-    batch_size: int = 8
-    eval_batch_size: int = 16
-    learning_rate: float = 5e-5          # encoder
-    head_learning_rate: float = 1e-3     # the freshly initialised heads learn faster
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
-    max_grad_norm: float = 1.0
-    gradient_accumulation_steps: int = 1
-    mixed_precision: str = "no"          # "no", "fp16" or "bf16" (GPU)
-    seed: int = 42
-    resume: bool = False
-
-    @classmethod
-    def from_yaml(cls, path: str | Path, overrides: dict[str, Any] | None = None) -> "TrainingArguments":
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise MarsadError(f"{path}: cannot read config: {e}") from None
-        data.update({k: v for k, v in (overrides or {}).items() if v is not None})
-        unknown = sorted(set(data) - {f.name for f in fields(cls)})
-        if unknown:
-            raise MarsadError(f"{path}: unknown config keys {unknown}; known: {[f.name for f in fields(cls)]}")
-        return cls(**data)
-
-    def settings(self) -> ModelSettings:
-        return ModelSettings(self.encoder, self.max_length, self.stride, self.preprocessing,
-                             self.relation_dim, self.dropout)
 
 
 def load_training_documents(path: str, schema_file: str | None) -> tuple[list[Document], Schema]:

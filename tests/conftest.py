@@ -13,7 +13,8 @@ import pytest
 
 from marsad import Document, Entity, Relation, load_schema, read_jsonl, write_jsonl
 from marsad.encoders import build_encoder
-from marsad.training import TrainingArguments, train
+from marsad.config import TrainingArguments
+from marsad.training import train
 
 
 def find_span(text: str, surface: str, n: int = 1) -> tuple[int, int]:

@@ -9,7 +9,8 @@ from safetensors.torch import load_file
 
 from marsad import MarsadError, load_schema, write_jsonl
 from marsad.cli import main
-from marsad.training import TrainingArguments, evaluate, train
+from marsad.config import TrainingArguments
+from marsad.training import evaluate, train
 
 from conftest import TINY_CONFIG, long_document
 

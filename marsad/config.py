@@ -1,0 +1,103 @@
+"""Configuration dataclasses: model settings and the arguments of training and pretraining.
+
+Plain data with no heavy imports, so the command line can build its options from the fields
+without loading torch. Config files are YAML; keys a dataclass does not know are rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from .errors import MarsadError
+
+C = TypeVar("C", bound="YamlConfig")
+
+
+class YamlConfig:
+    """Loading from a YAML file with command-line overrides, for the dataclasses below."""
+
+    @classmethod
+    def from_yaml(cls: type[C], path: str | Path | None, overrides: dict[str, Any] | None = None) -> C:
+        data: dict[str, Any] = {}
+        if path:
+            try:
+                data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            except (OSError, yaml.YAMLError) as e:
+                raise MarsadError(f"{path}: cannot read config: {e}") from None
+        data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        known = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise MarsadError(f"{path}: unknown config keys {unknown}; known: {known}")
+        return cls(**data)
+
+
+@dataclass
+class ModelSettings:
+    """What a model needs besides weights; stored in ``marsad.json``."""
+
+    encoder: str = "aubmindlab/bert-base-arabertv02"   # where the encoder came from
+    max_length: int = 512          # sub-words per encoder window, special tokens included
+    stride: int = 128              # sub-words shared by consecutive windows of a long document
+    preprocessing: str = "auto"    # "auto" (AraBERT's for AraBERT encoders), "none" or "arabert"
+    relation_dim: int = 256
+    dropout: float = 0.1
+
+
+@dataclass
+class TrainingArguments(YamlConfig):
+    """Everything a training run reads from its config file; unknown keys are rejected."""
+
+    train_file: str = "annotations/train.jsonl"
+    dev_file: str | None = "annotations/dev.jsonl"
+    output_dir: str = "runs/model"
+    schema: str | None = None            # default: the packaged schema (JSONL) or derived from the tags (CoNLL)
+    encoder: str = "aubmindlab/bert-base-arabertv02"
+    preprocessing: str = "auto"
+    max_length: int = 512
+    stride: int = 128
+    relation_dim: int = 256
+    dropout: float = 0.1
+    epochs: int = 10
+    batch_size: int = 8
+    eval_batch_size: int = 16
+    learning_rate: float = 5e-5          # encoder
+    head_learning_rate: float = 1e-3     # the freshly initialised heads learn faster
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    max_grad_norm: float = 1.0
+    gradient_accumulation_steps: int = 1
+    mixed_precision: str = "no"          # "no", "fp16" or "bf16" (GPU)
+    seed: int = 42
+    resume: bool = False
+
+    def settings(self) -> ModelSettings:
+        return ModelSettings(self.encoder, self.max_length, self.stride, self.preprocessing,
+                             self.relation_dim, self.dropout)
+
+
+@dataclass
+class PretrainingArguments(YamlConfig):
+    """A pretraining run; ``marsad pretrain --config FILE --key value`` sets any of these."""
+
+    corpus: str = "../shared/data/ant-news/ant-news-v2.1.jsonl.gz"
+    output_dir: str = "runs/pretrain"
+    max_articles: int | None = None      # read only the first N articles (quick runs)
+    vocab_size: int = 16000
+    hidden: int = 256
+    layers: int = 4
+    heads: int = 4
+    block_size: int = 128                # sub-words per training sequence
+    batch_size: int = 64
+    learning_rate: float = 5e-4
+    weight_decay: float = 0.01
+    warmup_steps: int = 500
+    max_steps: int = 20000
+    mask_probability: float = 0.15
+    save_every: int = 500
+    mixed_precision: str = "no"
+    seed: int = 42
