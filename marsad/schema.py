@@ -7,7 +7,7 @@ was trained with, so a user can train on another schema by editing that file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any

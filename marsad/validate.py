@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from .documents import Document, iter_records
+from .documents import Document, iter_records, offset_problem
 from .schema import Schema
 from .text import sentence_index, sentence_spans, word_spans
 
@@ -46,9 +46,9 @@ def _entity_problems(doc: Document, schema: Schema) -> Iterator[tuple[str, str]]
         seen.setdefault(e.id, i)
         if e.type not in schema.entity_types:
             yield f"{where}.type", f"unknown entity type {e.type!r} (schema: {', '.join(schema.entity_types)})"
-        if not 0 <= e.start < e.end <= len(text):
-            yield (f"{where}.start" if not 0 <= e.start < len(text) or e.start >= e.end else f"{where}.end",
-                   f"offsets {e.start}..{e.end} out of range for a text of {len(text)} characters")
+        out_of_range = offset_problem(text, e.start, e.end)
+        if out_of_range:
+            yield f"{where}.{out_of_range[0]}", out_of_range[1]
             continue
         if text[e.start:e.end] != e.text:
             yield f"{where}.text", f"{e.text!r} differs from text[{e.start}:{e.end}] = {text[e.start:e.end]!r}"

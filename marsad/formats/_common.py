@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..documents import Document, Relation, _typed
+from ..documents import Document, Relation, typed_field
 from ..errors import FormatError
 
 #: Builds the error for a message and a field (the caller already knows the file and line).
@@ -62,15 +62,7 @@ def get(obj: Any, key: str, kind: type | tuple[type, ...], where: str, fail: Fai
         if default is _REQUIRED:
             raise fail("missing", prefix + key)
         return default
-    return _typed(obj, key, kind, prefix, fail)
-
-
-def span_problem(text: str, start: int, end: int) -> tuple[str, str] | None:
-    """``("start" or "end", message)`` when ``start..end`` is not a non-empty span of ``text``."""
-    if 0 <= start < end <= len(text):
-        return None
-    side = "start" if not 0 <= start < len(text) or start >= end else "end"
-    return side, f"offsets {start}..{end} out of range for a text of {len(text)} characters"
+    return typed_field(obj, key, kind, prefix, fail)
 
 
 def entity_numbers(doc: Document) -> list[int]:

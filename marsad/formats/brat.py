@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
-from ..documents import Document, Entity, Relation
+from ..documents import Document, Entity, Relation, offset_problem
 from ..errors import FormatError
-from ._common import entity_numbers, numbered_lines, read_text, relation_ends, span_problem, write_text
+from ._common import entity_numbers, numbered_lines, read_text, relation_ends, write_text
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def _entity(line: str, text: str, fail: _Fail) -> Entity:
         start, end = (int(x) for x in offsets.split())
     except ValueError:
         raise fail(f"expected two offsets 'START END', got {offsets!r}") from None
-    problem = span_problem(text, start, end)
+    problem = offset_problem(text, start, end)
     if problem:
         raise fail(problem[1])
     if text[start:end] != span_text:

@@ -17,10 +17,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..documents import Document, Entity, Relation
-from ..errors import FormatError
+from ..documents import Document, Entity, Relation, offset_problem
 from ._common import (Fail, entity_numbers, failure, get, load_json, numbered_lines, read_text, relation_ends,
-                      span_problem, write_text)
+                      write_text)
 
 
 def parse_doccano(text: str, path: str | None = None) -> list[Document]:
@@ -46,7 +45,7 @@ def _document(record: Any, fail: Fail) -> Document:
         where = f"entities[{i}]"
         start = get(raw, "start_offset", int, where, fail)
         end = get(raw, "end_offset", int, where, fail)
-        problem = span_problem(text, start, end)
+        problem = offset_problem(text, start, end)
         if problem:
             raise fail(problem[1], f"{where}.{problem[0]}_offset")
         entities.append(Entity(get(raw, "label", str, where, fail), start, end, text[start:end],

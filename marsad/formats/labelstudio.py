@@ -30,9 +30,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..documents import Document, Entity, Relation
+from ..documents import Document, Entity, Relation, offset_problem
 from ..errors import FormatError
-from ._common import Fail, failure, get, load_json, read_text, relation_ends, span_problem, write_text
+from ._common import Fail, failure, get, load_json, read_text, relation_ends, write_text
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def _entity(result: Any, text: str, where: str, fail: Fail) -> Entity:
     labels = get(value, "labels", list, value_where, fail)
     if len(labels) != 1 or not isinstance(labels[0], str):
         raise fail(f"expected one label, got {json.dumps(labels, ensure_ascii=False)}", f"{value_where}.labels")
-    problem = span_problem(text, start, end)
+    problem = offset_problem(text, start, end)
     if problem:
         raise fail(problem[1], f"{value_where}.{problem[0]}")
     span = text[start:end]
