@@ -124,6 +124,26 @@ def _pretrain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _extract(args: argparse.Namespace) -> int:
+    from .inference import predict
+
+    if args.file:
+        text = Path(args.file).read_text(encoding="utf-8")
+    elif args.text:
+        text = args.text
+    else:
+        raise MarsadError("give a text or --file FILE")
+    doc = predict(text, model=args.model)
+    print(text.strip(), end="\n\n")
+    print(f"{len(doc.entities)} entities")
+    for e in doc.entities:
+        print(f"  {e.id:>4}  {e.type:<9} {e.start:>5}-{e.end:<5} {e.score:.2f}  {e.text}")
+    print(f"{len(doc.relations)} relations")
+    for r in doc.relations:
+        print(f"  {r.type:<16} {doc.entity(r.head).text} -> {doc.entity(r.tail).text}  ({r.score:.2f})")
+    return 0
+
+
 def _add_overrides(parser: argparse.ArgumentParser, arguments_class: type) -> None:
     """One ``--key value`` option per field of a config dataclass (``--resume`` style for bools)."""
     from dataclasses import fields
@@ -181,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: a GPU when present)")
     p.set_defaults(run=_evaluate)
+
+    p = sub.add_parser("extract", help="print the entities and relations of one text")
+    p.add_argument("text", nargs="?", help="the text (or use --file)")
+    p.add_argument("--file", help="a UTF-8 text file holding one article")
+    p.add_argument("--model", help="model folder or hub name (default: the embedded model)")
+    p.set_defaults(run=_extract)
 
     p = sub.add_parser("predict", help="annotate JSONL or text files in batch")
     p.add_argument("inputs", nargs="+", help="JSONL files, .txt files or folders of them")

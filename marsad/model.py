@@ -55,6 +55,8 @@ class MarsadModel:
         try:
             tokenizer = AutoTokenizer.from_pretrained(encoder)
             config = AutoConfig.from_pretrained(encoder)
+            if hasattr(config, "attention_probs_dropout_prob"):   # BERT and RoBERTa families
+                config.attention_probs_dropout_prob = settings.attention_dropout
             backbone = AutoModel.from_pretrained(encoder, config=config, **_backbone_options(config))
         except OSError as e:
             raise ModelNotFoundError(f"cannot load encoder {encoder!r}: {e}") from None
@@ -82,10 +84,14 @@ class MarsadModel:
         network.eval()
         return cls(network, AutoTokenizer.from_pretrained(folder), schema, settings)
 
-    def save_pretrained(self, folder: str | Path) -> None:
+    def save_pretrained(self, folder: str | Path, half: bool = False) -> None:
+        """Write the model folder; ``half`` stores floating-point weights as fp16 (half the size;
+        loading casts them back to the network's fp32)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().contiguous().cpu() for k, v in self.network.state_dict().items()}
+        if half:
+            state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
         save_file(state, str(folder / WEIGHTS_FILE))
         self.network.encoder.config.save_pretrained(folder)
         self.tokenizer.save_pretrained(folder)

@@ -18,7 +18,9 @@ Span = tuple[int, int]
 
 _WORD_CHAR = regex.compile(r"[\p{L}\p{N}\p{M}]")
 _WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}]*")
-_TOKEN = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}]*|[^\s\p{L}\p{N}]\p{M}*")
+# Invisible format characters (RLM, ZWNJ, ...: category Cf) are neither words nor tokens, so a
+# CoNLL file never holds an invisible token.
+_TOKEN = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}]*|[^\s\p{L}\p{N}\p{Cf}]\p{M}*")
 # A sentence ends after . ! ? ؟ or … (with any closing quotes or brackets), or at a line break.
 # A period between two digits (3.5) is a decimal point, not the end of a sentence.
 _SENTENCE_END = regex.compile(r"(?:(?<!\d)\.|\.(?!\d)|[!?؟…])+[\"'»”)\]]*|\n")

@@ -81,6 +81,9 @@ def _relation_problems(doc: Document, schema: Schema) -> Iterator[tuple[str, str
             continue
         if missing:
             continue
+        if r.head == r.tail:
+            yield where, f"{r.type} links entity {r.head!r} to itself"
+            continue
         head, tail = by_id[r.head], by_id[r.tail]
         rel = schema.relation(r.type)
         if not rel.allows(head.type, tail.type):

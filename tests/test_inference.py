@@ -174,3 +174,26 @@ def test_int8_predictor_keeps_offsets_and_mostly_agrees_with_fp32(tiny_model, do
 def test_unknown_precision_is_rejected(tiny_model):
     with pytest.raises(MarsadError, match="precision must be one of"):
         Predictor.from_pretrained(tiny_model, precision="int4")
+
+
+def test_fp16_model_folder_is_half_the_size_and_predicts_the_same(tmp_path, tiny_model, documents):
+    from marsad.model import MarsadModel
+
+    model = MarsadModel.from_pretrained(tiny_model)
+    model.save_pretrained(tmp_path / "half", half=True)
+    full_size = (tiny_model / "model.safetensors").stat().st_size
+    assert (tmp_path / "half" / "model.safetensors").stat().st_size < 0.6 * full_size
+    texts = [d.text for d in documents]
+    full = Predictor(model).predict(texts)
+    half = Predictor.from_pretrained(tmp_path / "half").predict(texts)
+    assert [[(e.type, e.start, e.end) for e in d.entities] for d in half] == \
+        [[(e.type, e.start, e.end) for e in d.entities] for d in full]
+
+
+def test_extract_cli_prints_entities_and_relations(tmp_path, tiny_model, documents, capsys):
+    article = tmp_path / "article.txt"
+    article.write_text(documents[0].text, encoding="utf-8")
+    assert main(["extract", "--file", str(article), "--model", str(tiny_model)]) == 0
+    out = capsys.readouterr().out
+    assert "killed           12 -> مدنياً" in out
+    assert "NUMBER" in out and "الفاشر" in out

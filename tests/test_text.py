@@ -100,3 +100,8 @@ def test_sentence_index_finds_the_sentence_or_minus_one_between():
     assert sentence_index(spans, text.index("حلب")) == 0
     assert sentence_index(spans, text.index("الآلاف")) == 1
     assert sentence_index(spans, text.index(".") + 1) == -1  # the white space between them
+
+
+def test_invisible_format_characters_are_not_tokens():
+    text = "قال\u200f الجيش\u200c: انسحبنا"
+    assert [text[s:e] for s, e in token_spans(text)] == ["قال", "الجيش", ":", "انسحبنا"]

@@ -86,6 +86,8 @@ CASES = [
      ["bad.jsonl:3: relations[0].head: no entity has id 'T99'"]),
     ("dangling_tail", 2, lambda d: _set(d["relations"][1], "tail", "T0"),
      ["bad.jsonl:3: relations[1].tail: no entity has id 'T0'"]),
+    ("relation_to_itself", 2, lambda d: d["relations"].append({"type": "affiliated_with", "head": "T4", "tail": "T4"}),
+     ["bad.jsonl:3: relations[4]: affiliated_with links entity 'T4' to itself"]),
     ("duplicate_entity_id", 2, lambda d: _add_entity(d, "T4", "ACTOR", "المتحدث"),
      ["bad.jsonl:3: entities[7].id: duplicate entity id 'T4' (also entities[3])"]),
     ("duplicate_relation", 2, lambda d: d["relations"].append(dict(d["relations"][0])),
