@@ -216,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-field", default="text", help="JSONL field holding the text")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: a GPU when present)")
-    p.add_argument("--relation-threshold", type=float, default=0.5)
+    p.add_argument("--relation-threshold", type=float, help="default: the threshold stored with the model")
     p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16", "int8"),
                    help="auto: bf16/fp16 on a GPU, fp32 on the CPU; int8: dynamic quantisation on the CPU")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -29,7 +29,7 @@ class Predictor:
     """
 
     def __init__(self, model: MarsadModel, device: str | torch.device | None = None, batch_size: int = 16,
-                 relation_threshold: float = 0.5, entity_threshold: float = 0.0, precision: str = "auto"):
+                 relation_threshold: float | None = None, entity_threshold: float = 0.0, precision: str = "auto"):
         self.model = model
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.precision = _resolve_precision(precision, self.device)
@@ -40,7 +40,8 @@ class Predictor:
             from torch.ao.quantization import quantize_dynamic
             self.network = quantize_dynamic(self.network, {torch.nn.Linear}, dtype=torch.qint8, inplace=False)
         self.batch_size = batch_size
-        self.relation_threshold = relation_threshold
+        # the model's own threshold (tuned on dev data when it was trained) unless one is given
+        self.relation_threshold = model.settings.relation_threshold if relation_threshold is None else relation_threshold
         self.entity_threshold = entity_threshold
         self.decoder = TagDecoder(model.labels.tags, model.labels.entity_types)
         # fast tokenizers may not be entered from two threads at once

@@ -14,7 +14,7 @@ import json
 import logging
 import shutil
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -125,8 +125,9 @@ def train(args: TrainingArguments) -> Path:
         model.network = accelerator.unwrap_model(network)
         entry = {"epoch": epoch + 1, "loss": round(total / max(len(loader), 1), 5)}
         if dev_docs:
-            report = evaluate(model, dev_docs, batch_size=args.eval_batch_size, device=accelerator.device)
-            entry |= {"dev_entity_f1": round(report.entity_f1, 4), "dev_relation_f1": round(report.relation_f1, 4)}
+            report = tune_relation_threshold(model, dev_docs, batch_size=args.eval_batch_size, device=accelerator.device)
+            entry |= {"dev_entity_f1": round(report.entity_f1, 4), "dev_relation_f1": round(report.relation_f1, 4),
+                      "relation_threshold": model.settings.relation_threshold}
             score = _selection_score(report, schema)
         else:
             score = -entry["loss"]   # without dev data, the lowest training loss stands in
@@ -155,6 +156,30 @@ def evaluate(model: MarsadModel | str | Path, documents: Sequence[Document], bat
     predictor = Predictor(model, device=device, batch_size=batch_size)
     predicted = predictor.predict([Document(d.text, d.id) for d in documents])
     return evaluate_documents(documents, predicted, model.schema)
+
+
+THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+
+
+def tune_relation_threshold(model: MarsadModel, documents: Sequence[Document], batch_size: int = 16,
+                            device=None) -> Report:
+    """Set ``model.settings.relation_threshold`` to the value that scores best on ``documents``.
+
+    One prediction pass at the lowest threshold; higher thresholds only drop relations, so
+    each is scored by filtering those predictions. Returns the report at the chosen threshold.
+    """
+    from .inference import Predictor
+
+    predictor = Predictor(model, device=device, batch_size=batch_size, relation_threshold=min(THRESHOLDS))
+    predicted = predictor.predict([Document(d.text, d.id) for d in documents])
+    best: tuple[float, float, Report] | None = None
+    for threshold in THRESHOLDS:
+        kept = [replace(d, relations=[r for r in d.relations if r.score >= threshold]) for d in predicted]
+        report = evaluate_documents(documents, kept, model.schema)
+        if best is None or report.relation_f1 > best[0]:
+            best = (report.relation_f1, threshold, report)
+    model.settings.relation_threshold = best[1]
+    return best[2]
 
 
 def _selection_score(report: Report, schema: Schema) -> float:

@@ -10,7 +10,9 @@ from safetensors.torch import load_file
 from marsad import MarsadError, load_schema, write_jsonl
 from marsad.cli import main
 from marsad.config import TrainingArguments
-from marsad.training import evaluate, train
+from marsad.inference import Predictor
+from marsad.model import MarsadModel
+from marsad.training import THRESHOLDS, evaluate, train, tune_relation_threshold
 
 from conftest import TINY_CONFIG, long_document
 
@@ -57,7 +59,19 @@ def test_dev_scores_are_logged_and_pick_the_best_checkpoint(tmp_path, tiny_encod
     best = train(_short_run(tmp_path, tiny_encoder, documents, "d", dev_file=str(dev)))
     state = json.loads((tmp_path / "d" / "checkpoint" / "scores.json").read_text())
     assert all("dev_entity_f1" in h and "dev_relation_f1" in h for h in state["history"])
-    assert json.loads((best / "scores.json").read_text())["epoch"] in (1, 2)
+    scores = json.loads((best / "scores.json").read_text())
+    assert scores["epoch"] in (1, 2)
+    # the relation threshold tuned on dev travels with the model and is the predictor's default
+    stored = json.loads((best / "marsad.json").read_text())["relation_threshold"]
+    assert stored == scores["relation_threshold"]
+    assert Predictor.from_pretrained(best).relation_threshold == stored
+
+
+def test_threshold_tuning_picks_the_best_scoring_threshold(tiny_model, documents):
+    model = MarsadModel.from_pretrained(tiny_model)
+    report = tune_relation_threshold(model, documents)
+    assert model.settings.relation_threshold in THRESHOLDS
+    assert report.relation_f1 == 1.0
 
 
 def test_conll_training_derives_an_entity_only_schema(tmp_path, tiny_encoder):
