@@ -392,3 +392,10 @@ def test_writing_a_relation_to_a_missing_entity_names_the_document():
     doc.relations.append(Relation("attacked", "T1", "T99"))
     with pytest.raises(FormatError, match="document 'news-1': relation 'attacked' names 'T99'"):
         format_doccano([doc])
+
+
+def test_conll_entity_spans_are_trimmed_to_their_words():
+    # ANERcorp writes some tokens with punctuation attached, e.g. "–صنعاء" tagged B-LOC
+    [doc] = parse_conll("وصل O\nالوفد O\n–صنعاء B-LOC\n. O\n")
+    [entity] = doc.entities
+    assert (entity.text, doc.text[entity.start:entity.end]) == ("صنعاء", "صنعاء")

@@ -37,7 +37,7 @@ from pathlib import Path
 from ..bio import entities_to_tags, tags_to_spans
 from ..documents import Document, Entity
 from ..errors import FormatError
-from ..text import sentence_spans, token_spans
+from ..text import sentence_spans, token_spans, word_spans
 from ._common import numbered_lines, read_text, write_text
 
 DOCSTART = "-DOCSTART-"
@@ -87,7 +87,14 @@ def _document(doc_id: str, sentences: list[Sentence]) -> Document:
         pieces.append(" ".join(tokens))
         offset += len(pieces[-1]) + 1  # the line break before the next sentence
     text = "\n".join(pieces)
-    entities = [Entity(etype, s, e, text[s:e], f"T{i}") for i, (etype, s, e) in enumerate(spans, 1)]
+    entities = []
+    for etype, s, e in spans:
+        # tokens may carry punctuation (ANERcorp's "–صنعاء"); a span starts and ends on word
+        # characters, so it is trimmed to the words inside it, and dropped if it holds none
+        words = word_spans(text[s:e])
+        if words:
+            start, end = s + words[0][0], s + words[-1][1]
+            entities.append(Entity(etype, start, end, text[start:end], f"T{len(entities) + 1}"))
     return Document(text, doc_id, entities)
 
 
