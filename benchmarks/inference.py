@@ -21,11 +21,12 @@ import argparse
 import gzip
 import itertools
 import json
-import multiprocessing
 import os
 import resource
 import shutil
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,7 +40,8 @@ from marsad import Document, load_schema
 from marsad.batch import run_batch
 from marsad.encoders import build_encoder, train_wordpiece
 from marsad.inference import Predictor
-from marsad.model import MarsadModel, ModelSettings
+from marsad.config import ModelSettings
+from marsad.model import MarsadModel
 
 # shared/ sits beside the project (see shared/data/README.md); the corpus is read in place
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared/data/ant-news/ant-news-v2.1.jsonl.gz"
@@ -230,9 +232,7 @@ def benchmark(args) -> dict:
     matmul = max(matmul_before, matmul_after)
     rows = [run.row(model.network.encoder, matmul, baseline=runs[-1]) for run in runs]
 
-    # imported here: it pulls in scikit-learn, whose import in --memory's child processes leaves
-    # semaphores that multiprocessing then reports as leaked
-    from marsad.evaluation import evaluate_documents
+    from marsad.evaluation import evaluate_documents   # here: it pulls in scikit-learn, a slow import
     agreement = evaluate_documents(predictions["fp32"], predictions["int8"], model.schema)
     result = {
         "articles": len(docs), "threads": torch.get_num_threads(), "batch_size": args.batch_size,
@@ -292,12 +292,12 @@ def synthetic_jsonl(corpus: Path, work_dir: Path, size: int) -> Path:
     return path
 
 
-def stream_peak_rss(encoder: str, jsonl: str, outside_bias: float) -> dict:
-    """Run in a fresh process: peak resident memory (MB) once the model is loaded and after the stream."""
+def stream_peak_rss(encoder: Path, jsonl: Path, outside_bias: float) -> dict:
+    """Peak resident memory (MB) once the model is loaded and after the stream; run in a fresh process."""
     # one thread: the small encoder gains nothing from two, and tiny ops (the Viterbi steps) slow
     # down badly under OpenMP when another process shares the cores
     torch.set_num_threads(1)
-    model = marsad_model(Path(encoder), outside_bias)
+    model = marsad_model(encoder, outside_bias)
     predictor = Predictor(model, device="cpu", precision="fp32")
     loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # ru_maxrss is in KiB on Linux
     start = time.perf_counter()
@@ -309,12 +309,12 @@ def stream_peak_rss(encoder: str, jsonl: str, outside_bias: float) -> dict:
 def memory(args) -> dict:
     encoder = small_encoder(args.corpus, args.work_dir)
     results = {}
-    spawn = multiprocessing.get_context("spawn")   # a fresh interpreter: no memory peak carried over
     for size in MEMORY_SIZES:
         jsonl = synthetic_jsonl(args.corpus, args.work_dir, size)
-        with spawn.Pool(1) as pool:
-            results[size] = pool.apply(stream_peak_rss, (str(encoder), str(jsonl), args.outside_bias))
-        r = results[size]
+        # a fresh interpreter per size, so no peak is carried over; it answers with one JSON line
+        child = subprocess.run([sys.executable, __file__, "--stream-peak", str(encoder), str(jsonl),
+                                "--outside-bias", str(args.outside_bias)], stdout=subprocess.PIPE, text=True, check=True)
+        r = results[size] = json.loads(child.stdout)
         # the peak follows the longest articles (a chunk's longest are batched together), not the count
         with open(jsonl, encoding="utf-8") as f:
             r["longest_words"] = max(len(json.loads(line)["text"].split()) for line in f)
@@ -339,11 +339,16 @@ def parse_args() -> argparse.Namespace:
                         help=f"measure peak memory of streaming run_batch over {' and '.join(map(str, MEMORY_SIZES))} "
                              "articles instead, with a small encoder")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
+    parser.add_argument("--stream-peak", nargs=2, type=Path, metavar=("ENCODER", "JSONL"),
+                        help=argparse.SUPPRESS)   # --memory's child process
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
+    if args.stream_peak:
+        print(json.dumps(stream_peak_rss(*args.stream_peak, args.outside_bias)))
+        return
     args.work_dir.mkdir(parents=True, exist_ok=True)
     result = memory(args) if args.memory else benchmark(args)
     if args.json:
