@@ -149,13 +149,17 @@ def train(args: TrainingArguments) -> Path:
 def evaluate(model: MarsadModel | str | Path, documents: Sequence[Document], batch_size: int = 16,
              device=None) -> Report:
     """Predict ``documents`` (gold) with ``model`` and score the predictions against them."""
-    from .inference import Predictor
-
     if not isinstance(model, MarsadModel):
         model = MarsadModel.from_pretrained(model)
-    predictor = Predictor(model, device=device, batch_size=batch_size)
-    predicted = predictor.predict([Document(d.text, d.id) for d in documents])
+    predicted = _predict_texts(model, documents, batch_size=batch_size, device=device)
     return evaluate_documents(documents, predicted, model.schema)
+
+
+def _predict_texts(model: MarsadModel, documents: Sequence[Document], **options) -> list[Document]:
+    """Predictions for the texts of gold ``documents`` (their annotations are not shown to the model)."""
+    from .inference import Predictor
+
+    return Predictor(model, **options).predict([Document(d.text, d.id) for d in documents])
 
 
 THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
@@ -168,10 +172,8 @@ def tune_relation_threshold(model: MarsadModel, documents: Sequence[Document], b
     One prediction pass at the lowest threshold; higher thresholds only drop relations, so
     each is scored by filtering those predictions. Returns the report at the chosen threshold.
     """
-    from .inference import Predictor
-
-    predictor = Predictor(model, device=device, batch_size=batch_size, relation_threshold=min(THRESHOLDS))
-    predicted = predictor.predict([Document(d.text, d.id) for d in documents])
+    predicted = _predict_texts(model, documents, batch_size=batch_size, device=device,
+                               relation_threshold=min(THRESHOLDS))
     best: tuple[float, float, Report] | None = None
     for threshold in THRESHOLDS:
         kept = [replace(d, relations=[r for r in d.relations if r.score >= threshold]) for d in predicted]
