@@ -59,13 +59,18 @@ def _stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace) -> int:
+def _config(args: argparse.Namespace, arguments_class: type):
+    """The config file named by ``--config`` with the ``--key value`` options of the command line on top."""
     from dataclasses import fields
 
+    overrides = {f.name: getattr(args, f.name) for f in fields(arguments_class)}
+    return arguments_class.from_yaml(args.config, overrides)
+
+
+def _train(args: argparse.Namespace) -> int:
     from .training import train
 
-    overrides = {f.name: getattr(args, f.name) for f in fields(TrainingArguments)}
-    best = train(TrainingArguments.from_yaml(args.config, overrides))
+    best = train(_config(args, TrainingArguments))
     print(f"best model: {best}")
     return 0
 
@@ -115,12 +120,9 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _pretrain(args: argparse.Namespace) -> int:
-    from dataclasses import fields
-
     from .pretraining import pretrain
 
-    overrides = {f.name: getattr(args, f.name) for f in fields(PretrainingArguments)}
-    print(f"encoder: {pretrain(PretrainingArguments.from_yaml(args.config, overrides))}")
+    print(f"encoder: {pretrain(_config(args, PretrainingArguments))}")
     return 0
 
 
