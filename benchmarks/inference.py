@@ -4,7 +4,8 @@ Default mode: one run, one machine, one set of articles, one encoder (an AraBERT
 BERT with random weights, since speed does not depend on what the weights learnt), measuring
 
 * the machine's fp32 matmul throughput, so speeds can be read as model FLOP utilisation (MFU);
-* ``Predictor.predict`` (entities and relations) in fp32 and int8 (dynamic quantisation);
+* ``Predictor.predict`` (entities and relations) in fp32, bf16 (when the CPU has native bf16
+  arithmetic: AVX512-BF16 or AMX) and int8 (dynamic quantisation);
 * the ``token-classification`` pipeline of transformers over the same encoder weights, one
   article per call, as most users would run it.
 
@@ -39,7 +40,7 @@ from transformers.utils import logging as hf_logging
 from marsad import Document, load_schema
 from marsad.batch import run_batch
 from marsad.encoders import build_encoder, train_wordpiece
-from marsad.inference import Predictor
+from marsad.inference import Predictor, native_bf16_cpu
 from marsad.config import ModelSettings
 from marsad.model import MarsadModel
 
@@ -130,7 +131,7 @@ class FedTokens:
     def __init__(self, encoder: torch.nn.Module):
         self.windows: list[int] = []   # real (unpadded) length of every window
         self.padded = 0                # positions computed, padding included
-        encoder.register_forward_pre_hook(self._record, with_kwargs=True)
+        self._hook = encoder.register_forward_pre_hook(self._record, with_kwargs=True)
 
     def _record(self, module, args, kwargs) -> None:
         mask = kwargs["attention_mask"]
@@ -139,6 +140,11 @@ class FedTokens:
 
     def reset(self) -> None:
         self.windows, self.padded = [], 0
+
+    def stop(self) -> tuple[list[int], int]:
+        """Stop counting (later runs may share the encoder) and return the windows and padded positions."""
+        self._hook.remove()
+        return self.windows, self.padded
 
 
 @dataclass
@@ -182,8 +188,7 @@ def time_marsad(model: MarsadModel, docs: list[Document], precision: str, batch_
     start, cpu_start = time.perf_counter(), time.process_time()
     predicted = predictor.predict(docs)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-    return Run(f"marsad {precision} (batch {batch_size})", len(docs), seconds, cpu_seconds, fed.windows,
-               fed.padded), predicted
+    return Run(f"marsad {precision} (batch {batch_size})", len(docs), seconds, cpu_seconds, *fed.stop()), predicted
 
 
 def time_pipeline(model: MarsadModel, docs: list[Document]) -> Run:
@@ -204,7 +209,7 @@ def time_pipeline(model: MarsadModel, docs: list[Document]) -> Run:
     for doc in docs:
         tagger(doc.text)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-    return Run("transformers pipeline (1 article/call)", len(docs), seconds, cpu_seconds, fed.windows, fed.padded)
+    return Run("transformers pipeline (1 article/call)", len(docs), seconds, cpu_seconds, *fed.stop())
 
 
 def benchmark(args) -> dict:
@@ -220,7 +225,7 @@ def benchmark(args) -> dict:
     print(f"fp32 matmul throughput: {matmul_before / 1e9:.1f} GFLOP/s", flush=True)
 
     runs, predictions = [], {}
-    for precision in ("fp32", "int8"):
+    for precision in ("fp32", "bf16", "int8") if native_bf16_cpu() else ("fp32", "int8"):
         run, predictions[precision] = time_marsad(model, docs, precision, args.batch_size)
         runs.append(run)
         print(f"  {run.name}: {run.seconds:.1f} s", flush=True)
@@ -232,7 +237,8 @@ def benchmark(args) -> dict:
     rows = [run.row(model.network.encoder, matmul, baseline=runs[-1]) for run in runs]
 
     from marsad.evaluation import evaluate_documents   # here: it pulls in scikit-learn, a slow import
-    agreement = evaluate_documents(predictions["fp32"], predictions["int8"], model.schema)
+    agreement = {p: evaluate_documents(predictions["fp32"], predictions[p], model.schema)
+                 for p in predictions if p != "fp32"}
     result = {
         "articles": len(docs), "threads": torch.get_num_threads(), "batch_size": args.batch_size,
         "matmul_gflops": matmul / 1e9, "matmul_gflops_before": matmul_before / 1e9,
@@ -240,7 +246,7 @@ def benchmark(args) -> dict:
         "mean_words": statistics.mean(len(d.text.split()) for d in docs),
         "mean_entities_fp32": statistics.mean(len(d.entities) for d in predictions["fp32"]),
         "mean_relations_fp32": statistics.mean(len(d.relations) for d in predictions["fp32"]),
-        "int8_vs_fp32_entity_f1": agreement.entity_f1, "int8_vs_fp32_relation_f1": agreement.relation_f1,
+        "agreement_with_fp32": {p: {"entity_f1": a.entity_f1, "relation_f1": a.relation_f1} for p, a in agreement.items()},
         "runs": rows,
     }
     print_table(result)
@@ -261,11 +267,12 @@ def print_table(result: dict) -> None:
     for r in result["runs"]:
         print(f"| {r['variant']} | {r['articles_per_s']:.2f} | {r['tokens_per_s']:.0f} | {r['speedup']:.2f} | "
               f"{r['mfu']:.1%} | {r['cores_busy']:.2f} | {r['tokens_per_article']:.0f} | {r['padding']:.1%} |")
-    print(f"\nint8 vs fp32 agreement: entity span+type F1 {result['int8_vs_fp32_entity_f1']:.3f}, "
-          f"relation F1 {result['int8_vs_fp32_relation_f1']:.3f} (fp32 found "
-          f"{result['mean_entities_fp32']:.1f} entities, {result['mean_relations_fp32']:.1f} relations an article)")
-    print("MFU = encoder FLOPs on real tokens / wall time / best fp32 matmul FLOP/s (int8 too, so it can pass "
-          "100%); cores busy = CPU time / wall time; padding = padded positions / real tokens")
+    print(f"\nfp32 found {result['mean_entities_fp32']:.1f} entities and {result['mean_relations_fp32']:.1f} "
+          "relations an article; agreement with fp32 (F1, fp32 as gold):")
+    for precision, agreement in result["agreement_with_fp32"].items():
+        print(f"  {precision}: entities {agreement['entity_f1']:.3f}, relations {agreement['relation_f1']:.3f}")
+    print("MFU = encoder FLOPs on real tokens / wall time / best fp32 matmul FLOP/s (bf16 and int8 too, so they "
+          "can pass 100%); cores busy = CPU time / wall time; padding = padded positions / real tokens")
 
 
 # --- memory mode ---------------------------------------------------------------------------

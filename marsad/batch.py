@@ -41,7 +41,7 @@ def iter_inputs(paths: Sequence[str | Path], text_field: str = "text") -> Iterat
                 raise MarsadError(f"{path}: folder holds no .jsonl or .txt files")
             yield from iter_inputs(files, text_field)
         elif path.suffix == ".jsonl":
-            yield from (_require_text(r, text_field) for r in iter_records(path, text_field))
+            yield from (_require_text(r, text_field) for r in iter_records(path, text_field, keep_extra=True))
         elif path.is_file():
             yield _text_file(path)
         else:

@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .config import PretrainingArguments, TrainingArguments
+from .config import PRECISIONS, PretrainingArguments, TrainingArguments
 from .errors import MarsadError
 from .schema import load_schema
 
@@ -84,7 +84,8 @@ def _evaluate(args: argparse.Namespace) -> int:
             raise MarsadError("--model needs --data FILE (gold documents to predict and score)")
         from .training import evaluate
 
-        report = evaluate(args.model, read_documents(args.data), batch_size=args.batch_size, device=args.device)
+        report = evaluate(args.model, read_documents(args.data), batch_size=args.batch_size, device=args.device,
+                          precision=args.precision)
     elif args.predictions and args.gold:
         report = evaluate_documents(read_documents(args.gold), read_documents(args.predictions), load_schema(args.schema))
     else:
@@ -201,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schema", help="schema for --predictions (default: the packaged schema)")
     p.add_argument("--output", help="write the report as OUTPUT.json and OUTPUT.md")
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: a GPU when present)")
+    _add_device_options(p)
     p.set_defaults(run=_evaluate)
 
     p = sub.add_parser("extract", help="print the entities and relations of one text")
@@ -215,15 +216,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True, help="output file (a folder for brat)")
     p.add_argument("--model", help="model folder or hub name (default: the embedded model)")
     p.add_argument("--format", default="jsonl", choices=("jsonl", "conll", "brat"))
-    p.add_argument("--text-field", default="text", help="JSONL field holding the text")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: a GPU when present)")
+    p.add_argument("--text-field", default="text",
+                   help="JSONL field holding the text; other fields are kept in the output's meta")
+    p.add_argument("--batch-size", type=int, default=16, help="windows per encoder batch")
+    _add_device_options(p)
     p.add_argument("--relation-threshold", type=float, help="default: the threshold stored with the model")
-    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16", "int8"),
-                   help="auto: bf16/fp16 on a GPU, fp32 on the CPU; int8: dynamic quantisation on the CPU")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_predict)
     return parser
+
+
+def _add_device_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: a GPU when present)")
+    p.add_argument("--precision", default="auto", choices=PRECISIONS,
+                   help="auto: bf16/fp16 on a GPU, fp32 on the CPU; bf16 is also fast on CPUs with "
+                        "AVX512-BF16 or AMX; int8: dynamic quantisation on the CPU")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,6 +36,10 @@ class YamlConfig:
         return cls(**data)
 
 
+# how a Predictor may run the network (see marsad.inference)
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+
+
 @dataclass
 class ModelSettings:
     """What a model needs besides weights; stored in ``marsad.json``."""
@@ -45,6 +49,9 @@ class ModelSettings:
     stride: int = 128              # sub-words shared by consecutive windows of a long document
     preprocessing: str = "auto"    # "auto" (AraBERT's for AraBERT encoders), "none" or "arabert"
     relation_dim: int = 256
+    # an embedding of the word distance between a pair's entities (0: none; models saved before
+    # it existed load with 0)
+    distance_dim: int = 32
     dropout: float = 0.1
     # Attention dropout pushes PyTorch's CPU attention onto its slow path, which materialises the
     # attention matrix (2.3x slower fine-tuning measured on e5-small); hidden dropout remains.
@@ -66,6 +73,7 @@ class TrainingArguments(YamlConfig):
     max_length: int = 512
     stride: int = 128
     relation_dim: int = 256
+    distance_dim: int = 32
     dropout: float = 0.1
     attention_dropout: float = 0.0
     epochs: int = 10
@@ -83,7 +91,7 @@ class TrainingArguments(YamlConfig):
 
     def settings(self) -> ModelSettings:
         return ModelSettings(self.encoder, self.max_length, self.stride, self.preprocessing,
-                             self.relation_dim, self.dropout, self.attention_dropout)
+                             self.relation_dim, self.distance_dim, self.dropout, self.attention_dropout)
 
 
 @dataclass

@@ -1,43 +1,44 @@
-"""Scores to annotations: constrained BIO decoding and relation thresholds."""
+"""Scores to annotations: constrained BIO decoding and relation thresholds.
+
+Decoding runs in numpy on the CPU: a document's tag scores are a few hundred rows of a dozen
+columns, far too small for torch's per-operation overhead to pay off.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
 from .bio import OUTSIDE, allowed_transition, tags_to_spans
 from .features import WordEntity
 
 
-def transition_mask(tags: Sequence[str]) -> torch.Tensor:
+def transition_mask(tags: Sequence[str]) -> np.ndarray:
     """``[from, to]`` additive scores: 0 where BIO allows the step, -inf where it does not."""
-    mask = torch.zeros(len(tags), len(tags))
-    for i, prev in enumerate(tags):
-        for j, tag in enumerate(tags):
-            if not allowed_transition(prev, tag):
-                mask[i, j] = float("-inf")
-    return mask
+    return np.array([[0.0 if allowed_transition(prev, tag) else -np.inf for tag in tags] for prev in tags])
 
 
-def viterbi(log_probs: torch.Tensor, transitions: torch.Tensor, start: torch.Tensor) -> list[int]:
+def viterbi(log_probs: np.ndarray, transitions: np.ndarray, start: np.ndarray) -> np.ndarray:
     """The most probable tag sequence that is valid BIO (no ``I-X`` without ``B-X``/``I-X`` before).
 
     ``log_probs`` is ``[words, tags]``; ``start`` adds -inf to tags that cannot open a sequence.
     """
-    if log_probs.shape[0] == 0:
-        return []
+    n, num_tags = log_probs.shape
+    path = np.zeros(n, dtype=np.intp)
+    if n == 0:
+        return path
+    back = np.empty((n, num_tags), dtype=np.intp)
     score = log_probs[0] + start
-    back = []
-    for row in log_probs[1:]:
-        total = score.unsqueeze(1) + transitions          # [from, to]
-        score, best = total.max(dim=0)
-        score = score + row
-        back.append(best)
-    path = [int(score.argmax())]
-    for best in reversed(back):
-        path.append(int(best[path[-1]]))
-    return path[::-1]
+    for i in range(1, n):
+        total = score[:, None] + transitions          # [from, to]
+        back[i] = total.argmax(axis=0)
+        score = total[back[i], np.arange(num_tags)] + log_probs[i]
+    path[-1] = score.argmax()
+    for i in range(n - 1, 0, -1):
+        path[i - 1] = back[i, path[i]]
+    return path
 
 
 class TagDecoder:
@@ -51,11 +52,11 @@ class TagDecoder:
 
     def __call__(self, logits: torch.Tensor) -> tuple[list[WordEntity], list[float]]:
         """Entities of one document and their scores (mean probability of their tags)."""
-        log_probs = logits.float().log_softmax(-1)
+        log_probs = logits.float().log_softmax(-1).numpy()
         path = viterbi(log_probs, self.transitions, self.start)
+        chosen = np.exp(log_probs[np.arange(len(path)), path])
         entities, scores = [], []
         for etype, first, end in tags_to_spans([self.tags[i] for i in path]):
             entities.append((first, end - 1, self.type_ids[etype]))
-            chosen = log_probs[torch.arange(first, end), torch.tensor(path[first:end])]
-            scores.append(float(chosen.exp().mean()))
+            scores.append(float(chosen[first:end].mean()))
         return entities, scores

@@ -169,11 +169,13 @@ class Record:
     error: FormatError | None = None
 
 
-def iter_records(path: str | Path, text_field: str = "text") -> Iterator[Record]:
+def iter_records(path: str | Path, text_field: str = "text", keep_extra: bool = False) -> Iterator[Record]:
     """Read a JSONL file lazily, one :class:`Record` per non-blank line, never raising on bad lines.
 
     Batch jobs use this to report a bad record and go on with the rest. ``text_field`` names the
     field holding the text when it is not ``text`` (plain records like ``{"body": "..."}``).
+    Fields a Document does not have are an error (a typo in a gold file must not pass silently)
+    unless ``keep_extra``, which moves them into ``meta`` (a news dump's ``title``, ``source``).
     """
     path = str(path)
     with open(path, "rb") as f:  # decoded line by line, so a line that is not UTF-8 is one bad record
@@ -191,12 +193,29 @@ def iter_records(path: str | Path, text_field: str = "text") -> Iterator[Record]
             except json.JSONDecodeError as e:
                 yield Record(path, n, error=FormatError(f"malformed JSON: {e.msg} at column {e.colno}", path=path, line=n))
                 continue
-            if text_field != "text" and isinstance(data, dict) and text_field in data:
-                data = {"id": data.get("id", ""), "text": data[text_field]}
+            if isinstance(data, dict):
+                data = _document_fields(data, text_field, keep_extra)
             try:
                 yield Record(path, n, document=Document.from_dict(data, path=path, line=n))
             except FormatError as e:
                 yield Record(path, n, error=e)
+
+
+DOCUMENT_FIELDS = ("id", "text", "entities", "relations", "meta")
+
+
+def _document_fields(data: dict, text_field: str, keep_extra: bool) -> dict:
+    """A record as Document fields: the text under ``text`` and, with ``keep_extra``, the rest in ``meta``."""
+    if text_field == "text":
+        known = {k: v for k, v in data.items() if k in DOCUMENT_FIELDS}
+    else:   # a plain record read by another field: its annotations, if any, are not read
+        known = {k: data[f] for k, f in (("id", "id"), ("text", text_field), ("meta", "meta")) if f in data}
+    extra = {k: v for k, v in data.items() if k not in known and k != text_field}
+    if not keep_extra:
+        return data if text_field == "text" else known   # from_dict reports unknown fields
+    if extra and isinstance(known.get("meta", {}), dict):
+        known["meta"] = {**known.get("meta", {}), **extra}
+    return known
 
 
 def read_jsonl(path: str | Path) -> list[Document]:

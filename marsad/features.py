@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .alignment import Encoding, encode_document
+from .alignment import Encoding, Window, encode_document
 from .bio import bio_labels, entities_to_tags
 from .documents import Document
 from .errors import FormatError
@@ -83,16 +83,22 @@ def featurize(doc: Document, labels: LabelSpace, tokenizer, max_length: int, str
 
 
 def candidate_pairs(entities: Sequence[WordEntity], word_sentence: Sequence[int],
-                    labels: LabelSpace) -> list[tuple[int, int, torch.Tensor]]:
-    """Ordered entity pairs in one sentence whose types the schema lets some relation link."""
-    pairs = []
-    for i, (fi, _, ti) in enumerate(entities):
-        for j, (fj, _, tj) in enumerate(entities):
-            if i != j and word_sentence[fi] == word_sentence[fj]:
-                mask = labels.pair_mask(ti, tj, fi < fj)
-                if mask.any():
-                    pairs.append((i, j, mask))
-    return pairs
+                    labels: LabelSpace) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Ordered entity pairs in one sentence whose types the schema lets some relation link.
+
+    Returns head indices, tail indices (both ``[pairs]``, in row-major order) and the
+    relations each pair may carry (``[pairs, relations]``).
+    """
+    ents = torch.tensor(entities, dtype=torch.long).reshape(-1, 3)
+    first, etype = ents[:, 0], ents[:, 2]
+    sentence = torch.tensor(word_sentence, dtype=torch.long)[first]
+    mask = labels.allowed[etype[:, None], etype[None, :]]                          # [n, n, relations]
+    # a symmetric relation is scored once, for the pair in text order
+    mask = mask & ((first[:, None] < first[None, :])[..., None] | ~labels.symmetric)
+    same_sentence = (sentence[:, None] == sentence[None, :]).fill_diagonal_(False)
+    mask = mask & same_sentence[..., None]
+    heads, tails = mask.any(-1).nonzero(as_tuple=True)
+    return heads, tails, mask[heads, tails]
 
 
 @dataclass
@@ -110,21 +116,31 @@ class Batch:
 def collate_words(features: Sequence[DocumentFeatures], pad_id: int) -> Batch:
     """Stack every window of every document, padded to the longest, and index each word."""
     windows = [w for f in features for w in f.encoding.windows]
+    offsets = [0]
+    for f in features:
+        offsets.append(offsets[-1] + len(f.encoding.words))
+    tag_ids = [t for f in features for t in f.tag_ids]
+    return Batch(*collate_windows(windows, pad_id), offsets,
+                 torch.tensor(tag_ids, dtype=torch.long) if tag_ids else None)
+
+
+def collate_windows(windows: Sequence[Window], pad_id: int) -> tuple[torch.Tensor, ...]:
+    """Input ids and attention mask of windows padded to the longest, and where each owned word is.
+
+    Words come out window by window, each window's owned words in order; since windows own
+    consecutive ranges of words, that is document order.
+    """
     width = max(len(w.input_ids) for w in windows)
     input_ids = torch.full((len(windows), width), pad_id, dtype=torch.long)
     attention_mask = torch.zeros((len(windows), width), dtype=torch.long)
-    word_window, word_position, offsets = [], [], [0]
+    word_window, word_position = [], []
     for k, w in enumerate(windows):
         input_ids[k, :len(w.input_ids)] = torch.tensor(w.input_ids)
         attention_mask[k, :len(w.input_ids)] = 1
         word_window += [k] * len(w.positions)
         word_position += w.positions
-    for f in features:
-        offsets.append(offsets[-1] + len(f.encoding.words))
-    tag_ids = [t for f in features for t in f.tag_ids]
-    return Batch(input_ids, attention_mask, torch.tensor(word_window, dtype=torch.long),
-                 torch.tensor(word_position, dtype=torch.long), offsets,
-                 torch.tensor(tag_ids, dtype=torch.long) if tag_ids else None)
+    return (input_ids, attention_mask, torch.tensor(word_window, dtype=torch.long),
+            torch.tensor(word_position, dtype=torch.long))
 
 
 @dataclass
@@ -144,24 +160,25 @@ class PairBatch:
 def collate_pairs(features: Sequence[DocumentFeatures], entities: Sequence[Sequence[WordEntity]],
                   word_offsets: Sequence[int], labels: LabelSpace) -> PairBatch:
     firsts, lasts, types, heads, tails, masks, gold, index = [], [], [], [], [], [], [], []
+    base = 0
     for d, (f, ents) in enumerate(zip(features, entities)):
-        base = len(firsts)
         for first, last, etype in ents:
             firsts.append(word_offsets[d] + first)
             lasts.append(word_offsets[d] + last)
             types.append(etype)
-        doc_pairs = []
-        for i, j, mask in candidate_pairs(ents, f.word_sentence, labels):
-            heads.append(base + i)
-            tails.append(base + j)
-            masks.append(mask)
-            target = torch.zeros(len(labels.relations))
-            target[list(f.relations.get((i, j), ()))] = 1.0
-            gold.append(target)
-            doc_pairs.append((i, j))
-        index.append(doc_pairs)
-    r = len(labels.relations)
+        head, tail, mask = candidate_pairs(ents, f.word_sentence, labels)
+        pairs = list(zip(head.tolist(), tail.tolist()))
+        target = torch.zeros(mask.shape)
+        row = {pair: k for k, pair in enumerate(pairs)}
+        for pair, rels in f.relations.items():
+            if pair in row:
+                target[row[pair], list(rels)] = 1.0
+        heads.append(head + base)
+        tails.append(tail + base)
+        masks.append(mask)
+        gold.append(target)
+        index.append(pairs)
+        base += len(ents)
     long = lambda xs: torch.tensor(xs, dtype=torch.long)  # noqa: E731
-    return PairBatch(long(firsts), long(lasts), long(types), long(heads), long(tails),
-                     torch.stack(masks) if masks else torch.zeros((0, r), dtype=torch.bool),
-                     torch.stack(gold) if gold else torch.zeros((0, r)), index)
+    return PairBatch(long(firsts), long(lasts), long(types), torch.cat(heads), torch.cat(tails),
+                     torch.cat(masks), torch.cat(gold), index)

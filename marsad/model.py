@@ -74,7 +74,7 @@ class MarsadModel:
         unknown = set(raw) - known
         if unknown:
             raise MarsadError(f"{folder / SETTINGS_FILE}: unknown settings {sorted(unknown)}")
-        settings = ModelSettings(**raw)
+        settings = ModelSettings(**{"distance_dim": 0, **raw})
         from .schema import load_schema
         schema = load_schema(folder / SCHEMA_FILE)
         config = AutoConfig.from_pretrained(folder)
@@ -106,7 +106,7 @@ class MarsadModel:
 def _network(backbone, schema: Schema, settings: ModelSettings) -> JointNetwork:
     labels = LabelSpace(schema)
     return JointNetwork(backbone, len(labels.tags), len(labels.entity_types), len(labels.relations),
-                        settings.relation_dim, settings.dropout)
+                        settings.relation_dim, settings.distance_dim, settings.dropout)
 
 
 def _backbone_options(config) -> dict:

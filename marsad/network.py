@@ -14,12 +14,13 @@ class JointNetwork(nn.Module):
     """Encoder + entity head (BIO logits per word) + relation head (a score per pair and type).
 
     An entity is represented by the vectors of its first and last words and an embedding of its
-    type; a candidate pair by both entity vectors and their product. Relation scores are
-    independent sigmoids, so one pair may carry two relations and each has its own threshold.
+    type; a candidate pair by both entity vectors, their product and an embedding of how many
+    words apart they are (in dense news text the nearest candidates are the likely ones). Relation
+    scores are independent sigmoids, so one pair may carry two relations.
     """
 
     def __init__(self, encoder: nn.Module, num_tags: int, num_entity_types: int, num_relations: int,
-                 relation_dim: int = 256, dropout: float = 0.1):
+                 relation_dim: int = 256, distance_dim: int = 32, dropout: float = 0.1):
         super().__init__()
         self.encoder = encoder
         hidden = encoder.config.hidden_size
@@ -27,8 +28,9 @@ class JointNetwork(nn.Module):
         self.tagger = nn.Linear(hidden, num_tags)
         self.type_embedding = nn.Embedding(num_entity_types, 32)
         self.entity_proj = nn.Sequential(nn.Linear(2 * hidden + 32, relation_dim), nn.GELU())
+        self.distance_embedding = nn.Embedding(2 * DISTANCE_BUCKETS, distance_dim) if distance_dim else None
         self.relation_scorer = nn.Sequential(
-            nn.Linear(3 * relation_dim, relation_dim), nn.GELU(), nn.Dropout(dropout),
+            nn.Linear(3 * relation_dim + distance_dim, relation_dim), nn.GELU(), nn.Dropout(dropout),
             nn.Linear(relation_dim, num_relations))
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, word_window: torch.Tensor,
@@ -60,4 +62,19 @@ class JointNetwork(nn.Module):
         entities = self.entity_proj(torch.cat(
             [words[entity_first], words[entity_last], self.type_embedding(entity_type)], dim=-1))
         head, tail = entities[pair_head], entities[pair_tail]
-        return self.relation_scorer(torch.cat([head, tail, head * tail], dim=-1))
+        pair = [head, tail, head * tail]
+        if self.distance_embedding is not None:
+            distance = entity_first[pair_tail] - entity_first[pair_head]
+            pair.append(self.distance_embedding(distance_bucket(distance)))
+        return self.relation_scorer(torch.cat(pair, dim=-1))
+
+
+DISTANCE_BUCKETS = 10   # per direction: 0, 1, 2, 3, 4, 5-7, 8-15, 16-31, 32-63, 64 and more words
+
+
+def distance_bucket(distance: torch.Tensor) -> torch.Tensor:
+    """Signed word distances to bucket ids: exact up to 4, then one bucket per power of two."""
+    size = distance.abs()
+    log_bucket = 3 + torch.log2(size.clamp(min=1).float()).long()
+    bucket = torch.where(size < 5, size, log_bucket).clamp(max=DISTANCE_BUCKETS - 1)
+    return torch.where(distance < 0, bucket + DISTANCE_BUCKETS, bucket)

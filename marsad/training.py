@@ -146,12 +146,14 @@ def train(args: TrainingArguments) -> Path:
     return out / BEST_DIR
 
 
-def evaluate(model: MarsadModel | str | Path, documents: Sequence[Document], batch_size: int = 16,
-             device=None) -> Report:
-    """Predict ``documents`` (gold) with ``model`` and score the predictions against them."""
+def evaluate(model: MarsadModel | str | Path, documents: Sequence[Document], **options) -> Report:
+    """Predict ``documents`` (gold) with ``model`` and score the predictions against them.
+
+    ``options`` go to :class:`marsad.inference.Predictor` (``batch_size``, ``device``, ``precision``).
+    """
     if not isinstance(model, MarsadModel):
         model = MarsadModel.from_pretrained(model)
-    predicted = _predict_texts(model, documents, batch_size=batch_size, device=device)
+    predicted = _predict_texts(model, documents, **options)
     return evaluate_documents(documents, predicted, model.schema)
 
 

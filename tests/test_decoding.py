@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 import torch
 
@@ -43,9 +44,20 @@ def test_decoded_paths_never_break_bio_on_random_scores():
     torch.manual_seed(0)
     for _ in range(50):
         logits = torch.randn(12, len(TAGS)) * 4
-        path = viterbi(logits.log_softmax(-1), decoder.transitions, decoder.start)
+        path = viterbi(logits.log_softmax(-1).numpy(), decoder.transitions, decoder.start)
         tags = [TAGS[i] for i in path]
         assert all(allowed_transition(p, t) for p, t in itertools.pairwise(["O"] + tags))
+
+
+def test_viterbi_finds_the_best_valid_path_an_exhaustive_search_finds():
+    decoder = TagDecoder(TAGS, TYPES)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        log_probs = torch.tensor(rng.normal(size=(4, len(TAGS))) * 3).log_softmax(-1).numpy()
+        valid = [p for p in itertools.product(range(len(TAGS)), repeat=4)
+                 if all(allowed_transition(a, b) for a, b in itertools.pairwise(["O"] + [TAGS[i] for i in p]))]
+        best = max(valid, key=lambda p: sum(log_probs[i, t] for i, t in enumerate(p)))
+        assert tuple(viterbi(log_probs, decoder.transitions, decoder.start)) == best
 
 
 def test_viterbi_prefers_the_best_valid_path_over_a_greedy_repair():

@@ -81,6 +81,20 @@ def test_iter_records_reads_plain_records_by_text_field(write_lines):
     assert [(d.id, d.text, d.entities) for d in docs] == [("a", "قصف على غزة", []), ("", "غارة", [])]
 
 
+def test_iter_records_keeps_extra_fields_in_meta_only_when_asked(write_lines):
+    path = write_lines("news.jsonl", [
+        {"id": "a", "text": "قصف على غزة", "title": "غزة", "source": "وكالة", "meta": {"lang": "ar"}},
+        {"id": "b", "body": "غارة", "title": "عنوان"},
+    ])
+    kept = [r.document for r in iter_records(path, keep_extra=True)]
+    assert kept[0].meta == {"lang": "ar", "title": "غزة", "source": "وكالة"}
+    assert kept[1] is None
+    by_body = [r.document for r in iter_records(path, text_field="body", keep_extra=True)]
+    assert by_body[0] is None and (by_body[1].text, by_body[1].meta) == ("غارة", {"title": "عنوان"})
+    strict = list(iter_records(path))
+    assert strict[0].error.field == "source" and "unknown field" in str(strict[0].error)
+
+
 def test_read_jsonl_raises_format_error_with_path_line_and_field(documents, write_lines):
     bad = documents[1].to_dict()
     bad["relations"][2]["tail"] = None

@@ -6,6 +6,7 @@ import json
 import threading
 
 import pytest
+import torch
 
 from marsad import Document, MarsadError, ModelNotFoundError
 from marsad.cli import main
@@ -73,6 +74,26 @@ def test_order_is_kept_whatever_the_lengths(predictor, documents):
     assert [d.text for d in docs] == texts
 
 
+def test_batching_windows_by_length_changes_no_result(predictor, documents):
+    # a long article's windows get split across encoder batches and mixed with other articles'
+    texts = [long_document().text] + [d.text for d in documents]
+    together = Predictor(predictor.model, batch_size=3).predict(texts)
+    alone = [predictor.predict([t])[0] for t in texts]
+    for a, b in zip(together, alone):
+        assert [(e.type, e.start, e.end) for e in a.entities] == [(e.type, e.start, e.end) for e in b.entities]
+        assert [(r.type, r.head, r.tail) for r in a.relations] == [(r.type, r.head, r.tail) for r in b.relations]
+        assert [e.score for e in a.entities] == pytest.approx([e.score for e in b.entities], abs=1e-4)
+
+
+@pytest.mark.parametrize("lengths,max_size", [([512, 500, 400, 390, 380, 100, 90, 3], 3), ([7] * 10, 4), ([9], 1)])
+def test_similar_length_groups_cover_everything_with_little_padding(lengths, max_size):
+    from marsad.inference import _similar_lengths
+
+    groups = list(_similar_lengths(lengths, max_size))
+    assert [k for g in groups for k in g] == list(range(len(lengths)))
+    assert all(len(g) <= max_size and 8 * lengths[g[-1]] >= 7 * lengths[g[0]] for g in groups)
+
+
 def test_predict_returns_a_document_for_a_text_and_a_list_for_a_list(tiny_model, documents):
     one = predict(documents[1].text, model=tiny_model)
     many = predict([documents[1].text, Document(documents[2].text, "x")], model=tiny_model)
@@ -118,7 +139,7 @@ def test_one_predictor_serves_several_threads(predictor, documents):
 
 def test_batch_cli_skips_bad_records_reports_them_and_keeps_order(tmp_path, tiny_model, documents, capsys):
     src = tmp_path / "in.jsonl"
-    lines = [json.dumps({"id": "a", "body": documents[0].text}, ensure_ascii=False), "{not json",
+    lines = [json.dumps({"id": "a", "body": documents[0].text, "source": "وكالة"}, ensure_ascii=False), "{not json",
              json.dumps({"id": "b", "other": 1}), json.dumps({"id": "c", "body": "  "}),
              json.dumps({"id": "d", "body": documents[3].text}, ensure_ascii=False)]
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -135,6 +156,7 @@ def test_batch_cli_skips_bad_records_reports_them_and_keeps_order(tmp_path, tiny
     assert "3 document(s) written" in err and "3 skipped" in err
     written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [d["id"] for d in written] == ["a", "d", "article"]
+    assert written[0]["meta"] == {"source": "وكالة"}     # fields beside the text travel along
     assert "\r\n" in written[2]["text"]
     for d in written:
         assert all(d["text"][e["start"]:e["end"]] == e["text"] for e in d["entities"])
@@ -197,3 +219,13 @@ def test_extract_cli_prints_entities_and_relations(tmp_path, tiny_model, documen
     out = capsys.readouterr().out
     assert "killed           12 -> مدنياً" in out
     assert "NUMBER" in out and "الفاشر" in out
+
+
+def test_int8_quantises_every_linear_layer_but_the_feed_forward_down_projections(tiny_model):
+    from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
+
+    network = Predictor.from_pretrained(tiny_model, precision="int8").network
+    config = network.encoder.config
+    still_float = [m.in_features for m in network.modules() if type(m) is torch.nn.Linear]
+    assert still_float == [config.intermediate_size] * config.num_hidden_layers
+    assert any(isinstance(m, QuantizedLinear) for m in network.modules())
