@@ -38,11 +38,6 @@ class LabelSpace:
                     self.allowed[h, t, k] = rel.allows(head, tail)
         self.symmetric = torch.tensor([rel.symmetric for rel in schema.relation_types], dtype=torch.bool)
 
-    def pair_mask(self, head_type: int, tail_type: int, head_first: bool) -> torch.Tensor:
-        """Relations a pair may carry; a symmetric one only in text order, so it is scored once."""
-        mask = self.allowed[head_type, tail_type]
-        return mask if head_first else mask & ~self.symmetric
-
 
 @dataclass
 class DocumentFeatures:

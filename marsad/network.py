@@ -26,6 +26,11 @@ class JointNetwork(nn.Module):
         hidden = encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
         self.tagger = nn.Linear(hidden, num_tags)
+        self.num_relations = num_relations
+        if not num_relations:
+            # an entity-only schema (ANERcorp, say) gets no relation head, rather than one with
+            # empty weights, which checkpoints do not save reliably
+            return
         self.type_embedding = nn.Embedding(num_entity_types, 32)
         self.entity_proj = nn.Sequential(nn.Linear(2 * hidden + 32, relation_dim), nn.GELU())
         self.distance_embedding = nn.Embedding(2 * DISTANCE_BUCKETS, distance_dim) if distance_dim else None
@@ -58,7 +63,7 @@ class JointNetwork(nn.Module):
                         entity_type: torch.Tensor, pair_head: torch.Tensor, pair_tail: torch.Tensor) -> torch.Tensor:
         """Scores ``[num_pairs, num_relations]`` for pairs of entities given by word indices."""
         if pair_head.numel() == 0:
-            return words.new_zeros((0, self.relation_scorer[-1].out_features))
+            return words.new_zeros((0, self.num_relations))
         entities = self.entity_proj(torch.cat(
             [words[entity_first], words[entity_last], self.type_embedding(entity_type)], dim=-1))
         head, tail = entities[pair_head], entities[pair_tail]

@@ -83,6 +83,10 @@ def test_conll_training_derives_an_entity_only_schema(tmp_path, tiny_encoder):
     schema = load_schema(train(args) / "schema.yaml")
     assert schema.entity_types == ("LOC", "ORG", "PERS")
     assert schema.relation_types == ()
+    # an entity-only model has no relation head, so its checkpoint resumes like any other
+    args.epochs, args.resume = 2, True
+    model = MarsadModel.from_pretrained(train(args))
+    assert not any(name.startswith("relation_scorer") for name, _ in model.network.named_parameters())
 
 
 def test_training_data_with_annotation_errors_is_refused_with_locations(tmp_path, tiny_encoder, documents):
