@@ -201,8 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", help="the gold file --predictions is scored against")
     p.add_argument("--schema", help="schema for --predictions (default: the packaged schema)")
     p.add_argument("--output", help="write the report as OUTPUT.json and OUTPUT.md")
-    p.add_argument("--batch-size", type=int, default=16)
-    _add_device_options(p)
+    _add_inference_options(p)
     p.set_defaults(run=_evaluate)
 
     p = sub.add_parser("extract", help="print the entities and relations of one text")
@@ -218,15 +217,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="jsonl", choices=("jsonl", "conll", "brat"))
     p.add_argument("--text-field", default="text",
                    help="JSONL field holding the text; other fields are kept in the output's meta")
-    p.add_argument("--batch-size", type=int, default=16, help="windows per encoder batch")
-    _add_device_options(p)
+    _add_inference_options(p)
     p.add_argument("--relation-threshold", type=float, help="default: the threshold stored with the model")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_predict)
     return parser
 
 
-def _add_device_options(p: argparse.ArgumentParser) -> None:
+def _add_inference_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--batch-size", type=int, default=16, help="windows per encoder batch")
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: a GPU when present)")
     p.add_argument("--precision", default="auto", choices=PRECISIONS,
                    help="auto: bf16/fp16 on a GPU, fp32 on the CPU; bf16 is also fast on CPUs with "

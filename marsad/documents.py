@@ -55,6 +55,10 @@ class Relation:
         return out
 
 
+# the fields of a Document record; ``text`` is the only one required
+DOCUMENT_FIELDS = ("id", "text", "entities", "relations", "meta")
+
+
 @dataclass
 class Document:
     """An article with its entities and relations (gold or predicted)."""
@@ -91,7 +95,7 @@ class Document:
 
         if not isinstance(data, dict):
             raise fail(f"expected a JSON object, got {type(data).__name__}")
-        _check_keys(data, {"text"}, {"id", "entities", "relations", "meta"}, "", fail)
+        _check_keys(data, {"text"}, set(DOCUMENT_FIELDS) - {"text"}, "", fail)
         text = typed_field(data, "text", str, "", fail)
         doc_id = typed_field(data, "id", (str, int), "", fail, default="")
         entities_raw = typed_field(data, "entities", list, "", fail, default=[])
@@ -201,20 +205,18 @@ def iter_records(path: str | Path, text_field: str = "text", keep_extra: bool = 
                 yield Record(path, n, error=e)
 
 
-DOCUMENT_FIELDS = ("id", "text", "entities", "relations", "meta")
-
-
 def _document_fields(data: dict, text_field: str, keep_extra: bool) -> dict:
     """A record as Document fields: the text under ``text`` and, with ``keep_extra``, the rest in ``meta``."""
+    if text_field == "text" and not keep_extra:
+        return data   # as it is: Document.from_dict reports any unknown field
     if text_field == "text":
         known = {k: v for k, v in data.items() if k in DOCUMENT_FIELDS}
     else:   # a plain record read by another field: its annotations, if any, are not read
         known = {k: data[f] for k, f in (("id", "id"), ("text", text_field), ("meta", "meta")) if f in data}
-    extra = {k: v for k, v in data.items() if k not in known and k != text_field}
-    if not keep_extra:
-        return data if text_field == "text" else known   # from_dict reports unknown fields
-    if extra and isinstance(known.get("meta", {}), dict):
-        known["meta"] = {**known.get("meta", {}), **extra}
+    if keep_extra:
+        extra = {k: v for k, v in data.items() if k not in known and k != text_field}
+        if extra and isinstance(known.get("meta", {}), dict):
+            known["meta"] = {**known.get("meta", {}), **extra}
     return known
 
 

@@ -111,12 +111,17 @@ class Batch:
 def collate_words(features: Sequence[DocumentFeatures], pad_id: int) -> Batch:
     """Stack every window of every document, padded to the longest, and index each word."""
     windows = [w for f in features for w in f.encoding.windows]
+    tag_ids = [t for f in features for t in f.tag_ids]
+    return Batch(*collate_windows(windows, pad_id), word_offsets(features),
+                 torch.tensor(tag_ids, dtype=torch.long) if tag_ids else None)
+
+
+def word_offsets(features: Sequence[DocumentFeatures]) -> list[int]:
+    """Where each document's words start when all documents' words are laid end to end (plus the total)."""
     offsets = [0]
     for f in features:
         offsets.append(offsets[-1] + len(f.encoding.words))
-    tag_ids = [t for f in features for t in f.tag_ids]
-    return Batch(*collate_windows(windows, pad_id), offsets,
-                 torch.tensor(tag_ids, dtype=torch.long) if tag_ids else None)
+    return offsets
 
 
 def collate_windows(windows: Sequence[Window], pad_id: int) -> tuple[torch.Tensor, ...]:

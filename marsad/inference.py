@@ -20,8 +20,9 @@ from .config import PRECISIONS
 from .decoding import TagDecoder
 from .documents import Document, Entity, Relation
 from .errors import MarsadError
-from .features import DocumentFeatures, collate_pairs, collate_windows
+from .features import DocumentFeatures, collate_pairs, collate_windows, word_offsets
 from .model import MarsadModel
+from .network import JointNetwork
 
 log = logging.getLogger(__name__)
 
@@ -116,12 +117,9 @@ class Predictor:
         Windows are encoded longest first in groups of similar length, so that the short last
         window of a long article is not padded to the length of a full one.
         """
-        windows, first_row, offsets = [], [], [0]
-        for f in features:
-            for w in f.encoding.windows:
-                windows.append(w)
-                first_row.append(offsets[-1] + w.owned_words.start)
-            offsets.append(offsets[-1] + len(f.encoding.words))
+        offsets = word_offsets(features)
+        windows = [w for f in features for w in f.encoding.windows]
+        first_row = [offsets[d] + w.owned_words.start for d, f in enumerate(features) for w in f.encoding.windows]
         vectors = None
         order = sorted(range(len(windows)), key=lambda k: -len(windows[k].input_ids))
         for group in _similar_lengths([len(windows[k].input_ids) for k in order], self.batch_size):
@@ -152,7 +150,7 @@ class Predictor:
         return contextlib.nullcontext()
 
 
-def quantize_int8(network: torch.nn.Module) -> torch.nn.Module:
+def quantize_int8(network: JointNetwork) -> JointNetwork:
     """A copy of ``network`` with dynamic int8 quantisation of its Linear layers (CPU only).
 
     Weights are quantised per output channel; activations per tensor, on the fly. The encoder's
@@ -163,7 +161,7 @@ def quantize_int8(network: torch.nn.Module) -> torch.nn.Module:
     """
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-    ffn_width = getattr(getattr(network, "encoder", network).config, "intermediate_size", None)
+    ffn_width = getattr(network.encoder.config, "intermediate_size", None)
     layers = {name: per_channel_dynamic_qconfig for name, module in network.named_modules()
               if isinstance(module, torch.nn.Linear) and module.in_features != ffn_width}
     with warnings.catch_warnings():
