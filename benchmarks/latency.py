@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from marsad.documents import read_jsonl
-from marsad.inference import Predictor, native_bf16_cpu
+from marsad.inference import Predictor, cpu_precisions
 from marsad.model import MarsadModel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +42,7 @@ def main() -> None:
     print(f"{args.model}, {args.threads} threads; median of {args.repeats} calls per article")
     print("| precision | article | words | windows (sub-words) | ms |")
     print("|---|---|---:|---|---:|")
-    for precision in ("fp32", "bf16", "int8") if native_bf16_cpu() else ("fp32", "int8"):
+    for precision in cpu_precisions():
         predictor = Predictor(model, device="cpu", precision=precision)
         for doc in docs:
             predictor.predict([doc.text])   # warm-up

@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .config import PRECISIONS, PretrainingArguments, TrainingArguments
+from .config import CALIBRATION_DOCUMENTS, PRECISIONS, PretrainingArguments, TrainingArguments
 from .errors import MarsadError
 from .schema import load_schema
 
@@ -120,6 +120,21 @@ def _predict(args: argparse.Namespace) -> int:
     return 1 if summary.skipped else 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from itertools import islice
+
+    from .batch import iter_inputs
+    from .quantization import calibrate_folder
+
+    records = (r for r in iter_inputs(args.inputs, args.text_field) if r.document is not None)
+    texts = [r.document.text for r in islice(records, args.documents)]
+    if not texts:
+        raise MarsadError("no usable documents in the inputs")
+    path = calibrate_folder(args.model, texts, args.batch_size, args.device)
+    print(f"int8 calibration from {len(texts)} document(s) written to {path}")
+    return 0
+
+
 def _pretrain(args: argparse.Namespace) -> int:
     from .pretraining import pretrain
 
@@ -221,15 +236,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--relation-threshold", type=float, help="default: the threshold stored with the model")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_predict)
+
+    p = sub.add_parser("calibrate", help="measure a model's activation ranges for int8 inference (training "
+                                         "does this itself; for models trained before it did)")
+    p.add_argument("inputs", nargs="+", help="JSONL files, .txt files or folders of them; unannotated news will do")
+    p.add_argument("--model", required=True, help="the model folder, where the ranges are stored")
+    p.add_argument("--text-field", default="text", help="JSONL field holding the text")
+    p.add_argument("--documents", type=int, default=CALIBRATION_DOCUMENTS, help="how many documents to read")
+    _add_inference_options(p, precision=False)   # the ranges are measured in fp32
+    p.set_defaults(run=_calibrate)
     return parser
 
 
-def _add_inference_options(p: argparse.ArgumentParser) -> None:
+def _add_inference_options(p: argparse.ArgumentParser, precision: bool = True) -> None:
     p.add_argument("--batch-size", type=int, default=16, help="windows per encoder batch")
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: a GPU when present)")
-    p.add_argument("--precision", default="auto", choices=PRECISIONS,
-                   help="auto: bf16/fp16 on a GPU, fp32 on the CPU; bf16 is also fast on CPUs with "
-                        "AVX512-BF16 or AMX; int8: dynamic quantisation on the CPU")
+    if precision:
+        p.add_argument("--precision", default="auto", choices=PRECISIONS,
+                       help="auto: bf16/fp16 on a GPU, fp32 on the CPU; bf16 is also fast on CPUs with "
+                            "AVX512-BF16 or AMX; int8: dynamic quantisation on the CPU")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,6 +38,8 @@ class YamlConfig:
 
 # how a Predictor may run the network (see marsad.inference)
 PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+# documents read to measure activation ranges for int8 (marsad.quantization.calibrate)
+CALIBRATION_DOCUMENTS = 128
 
 
 @dataclass

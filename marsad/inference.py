@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import overload
@@ -22,9 +21,15 @@ from .documents import Document, Entity, Relation
 from .errors import MarsadError
 from .features import DocumentFeatures, collate_pairs, collate_windows, word_offsets
 from .model import MarsadModel
-from .network import JointNetwork
+from .quantization import quantize_int8
 
 log = logging.getLogger(__name__)
+
+# On the CPU an encoder batch holds at most this many positions, whatever ``batch_size`` says:
+# larger ones ran slower on 2 cores, e.g. BERT-base on 512-sub-word windows read 900 sub-words/s
+# 4 windows at a time, 850 at 16 and 730 at 32 (their activations outgrow the caches, and fresh
+# allocations this large cost page faults; the fp32 profile spent 9% copying biases into them).
+CPU_BATCH_POSITIONS = 2048
 
 
 class Predictor:
@@ -44,7 +49,10 @@ class Predictor:
         self.precision = _resolve_precision(precision, self.device)
         self.network = model.network.to(self.device).eval()
         if self.precision == "int8":
-            self.network = quantize_int8(self.network)
+            if model.calibration is None:
+                log.warning("this model has no int8 calibration: its feed-forward down-projections stay "
+                            "float (slower); `marsad calibrate --model DIR INPUT...` adds one")
+            self.network = quantize_int8(self.network, model.calibration)
         self.batch_size = batch_size
         # the model's own threshold (tuned on dev data when it was trained) unless one is given
         self.relation_threshold = model.settings.relation_threshold if relation_threshold is None else relation_threshold
@@ -122,7 +130,8 @@ class Predictor:
         first_row = [offsets[d] + w.owned_words.start for d, f in enumerate(features) for w in f.encoding.windows]
         vectors = None
         order = sorted(range(len(windows)), key=lambda k: -len(windows[k].input_ids))
-        for group in _similar_lengths([len(windows[k].input_ids) for k in order], self.batch_size):
+        max_positions = CPU_BATCH_POSITIONS if self.device.type == "cpu" else None
+        for group in _similar_lengths([len(windows[k].input_ids) for k in order], self.batch_size, max_positions):
             ks = [order[g] for g in group]
             tensors = collate_windows([windows[k] for k in ks], self.model.tokenizer.pad_token_id)
             with self._autocast():
@@ -150,28 +159,6 @@ class Predictor:
         return contextlib.nullcontext()
 
 
-def quantize_int8(network: JointNetwork) -> JointNetwork:
-    """A copy of ``network`` with dynamic int8 quantisation of its Linear layers (CPU only).
-
-    Weights are quantised per output channel; activations per tensor, on the fly. The encoder's
-    feed-forward down-projections stay in float: they read GELU outputs whose rare huge values
-    (hundreds of times the typical one) leave per-tensor int8 no resolution for the rest. On the
-    e5-small model shipped before, quantising them too cost 10 points of dev entity F1; leaving
-    them out costs the current one 0.1 point on the test split.
-    """
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-    ffn_width = getattr(network.encoder.config, "intermediate_size", None)
-    layers = {name: per_channel_dynamic_qconfig for name, module in network.named_modules()
-              if isinstance(module, torch.nn.Linear) and module.in_features != ffn_width}
-    with warnings.catch_warnings():
-        # torch.ao.quantization is deprecated in favour of torchao (not a dependency); it still
-        # ships with the pinned torch, and the int8 tests fail the day it stops working
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.filterwarnings("ignore", message=".*quantize_per_.*are deprecated")
-        return quantize_dynamic(network, layers, dtype=torch.qint8, inplace=False)
-
-
 def _document_groups(features: Sequence[DocumentFeatures], max_windows: int) -> Iterator[list[int]]:
     """Indices of documents, shortest first, in groups of at most ``max_windows`` windows (or one document).
 
@@ -191,16 +178,17 @@ def _document_groups(features: Sequence[DocumentFeatures], max_windows: int) -> 
         yield group
 
 
-def _similar_lengths(lengths: Sequence[int], max_size: int) -> Iterator[range]:
-    """Split lengths sorted longest first into runs of at most ``max_size`` where padding to the
-    first (longest) wastes under an eighth of each item.
+def _similar_lengths(lengths: Sequence[int], max_size: int, max_positions: int | None = None) -> Iterator[range]:
+    """Split lengths sorted longest first into runs of at most ``max_size`` items (and at most
+    ``max_positions`` once padded) where padding to the first (longest) wastes under an eighth of each item.
 
     On ANT news a quarter left 7% of encoder positions padding and ran 10% slower on the CPU; a
     sixteenth gained nothing more and only made more (smaller) encoder calls.
     """
     start = 0
     for k in range(1, len(lengths) + 1):
-        if k == len(lengths) or k - start == max_size or 8 * lengths[k] < 7 * lengths[start]:
+        if (k == len(lengths) or k - start == max_size or 8 * lengths[k] < 7 * lengths[start]
+                or (max_positions and (k - start + 1) * lengths[start] > max_positions)):
             yield range(start, k)
             start = k
 
@@ -227,6 +215,11 @@ def _resolve_precision(precision: str, device: torch.device) -> str:
 def native_bf16_cpu() -> bool:
     """Whether this CPU computes bf16 natively (torch has only these private checks for it)."""
     return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+
+
+def cpu_precisions() -> tuple[str, ...]:
+    """The precisions that run fast on this CPU: fp32, bf16 where it is native, and int8."""
+    return ("fp32", "bf16", "int8") if native_bf16_cpu() else ("fp32", "int8")
 
 
 def _as_document(item: str | Document, index: int) -> Document:

@@ -7,6 +7,7 @@ A model folder holds everything needed to load it offline::
     tokenizer.json, ...    the encoder's tokenizer
     marsad.json            marsad's settings and label maps
     schema.yaml            the schema the model was trained with
+    calibration.safetensors  input ranges for int8 inference (optional; marsad.quantization)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 from dataclasses import asdict, fields
 from pathlib import Path
 
+import torch
 from safetensors.torch import load_file, save_file
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
@@ -32,13 +34,17 @@ log = logging.getLogger(__name__)
 WEIGHTS_FILE = "model.safetensors"
 SETTINGS_FILE = "marsad.json"
 SCHEMA_FILE = "schema.yaml"
+CALIBRATION_FILE = "calibration.safetensors"
 
 
 class MarsadModel:
     """The joint entity and relation model with everything needed to run it on documents."""
 
-    def __init__(self, network: JointNetwork, tokenizer, schema: Schema, settings: ModelSettings):
+    def __init__(self, network: JointNetwork, tokenizer, schema: Schema, settings: ModelSettings,
+                 calibration: dict[str, torch.Tensor] | None = None):
         self.network, self.tokenizer, self.settings = network, tokenizer, settings
+        # per-channel input maxima of the feed-forward down-projections (marsad.quantization.calibrate)
+        self.calibration = calibration
         self.labels = LabelSpace(schema)
         self.preprocess = make_preprocessor(settings.preprocessing, settings.encoder)
         self.max_length = min(settings.max_length, _encoder_limit(network.encoder.config))
@@ -82,7 +88,8 @@ class MarsadModel:
         network = _network(backbone, schema, settings)
         network.load_state_dict(load_file(str(folder / WEIGHTS_FILE)))
         network.eval()
-        return cls(network, AutoTokenizer.from_pretrained(folder), schema, settings)
+        calibration = load_file(str(folder / CALIBRATION_FILE)) if (folder / CALIBRATION_FILE).is_file() else None
+        return cls(network, AutoTokenizer.from_pretrained(folder), schema, settings, calibration)
 
     def save_pretrained(self, folder: str | Path, half: bool = False) -> None:
         """Write the model folder; ``half`` stores floating-point weights as fp16 (half the size;
@@ -97,6 +104,11 @@ class MarsadModel:
         self.tokenizer.save_pretrained(folder)
         (folder / SETTINGS_FILE).write_text(json.dumps(asdict(self.settings), indent=2), encoding="utf-8")
         self.schema.save(folder / SCHEMA_FILE)
+        if self.calibration is not None:
+            self.save_calibration(folder)
+
+    def save_calibration(self, folder: str | Path) -> None:
+        save_file(self.calibration, str(Path(folder) / CALIBRATION_FILE))
 
     def featurize(self, doc: Document, with_gold: bool = False) -> DocumentFeatures:
         return featurize(doc, self.labels, self.tokenizer, self.max_length, self.settings.stride,

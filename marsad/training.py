@@ -31,8 +31,9 @@ from .documents import Document
 from .errors import MarsadError
 from .evaluation import Report, evaluate_documents
 from .features import DocumentFeatures, collate_pairs, collate_words
-from .config import TrainingArguments
+from .config import CALIBRATION_DOCUMENTS, TrainingArguments
 from .model import MarsadModel
+from .quantization import calibrate_folder
 from .schema import Schema, load_schema
 from .validate import validate_documents
 
@@ -143,6 +144,10 @@ def train(args: TrainingArguments) -> Path:
         if accelerator.is_main_process:
             (out / CHECKPOINT_DIR / SCORES_FILE).write_text(json.dumps(state, indent=2))
     accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        # ranges for int8 inference, measured on the data the model was trained on
+        calibrate_folder(out / BEST_DIR, [d.text for d in train_docs[:CALIBRATION_DOCUMENTS]],
+                         args.eval_batch_size, accelerator.device)
     return out / BEST_DIR
 
 

@@ -6,7 +6,6 @@ import json
 import threading
 
 import pytest
-import torch
 
 from marsad import Document, MarsadError, ModelNotFoundError
 from marsad.cli import main
@@ -92,6 +91,14 @@ def test_similar_length_groups_cover_everything_with_little_padding(lengths, max
     groups = list(_similar_lengths(lengths, max_size))
     assert [k for g in groups for k in g] == list(range(len(lengths)))
     assert all(len(g) <= max_size and 8 * lengths[g[-1]] >= 7 * lengths[g[0]] for g in groups)
+
+
+def test_similar_length_groups_keep_to_a_position_budget():
+    from marsad.inference import _similar_lengths
+
+    lengths = [512, 510, 509, 505, 500, 500] + [300] * 8
+    assert [len(g) for g in _similar_lengths(lengths, 16, 2048)] == [4, 2, 6, 2]
+    assert [len(g) for g in _similar_lengths([600, 590], 16, 512)] == [1, 1]   # too long for the budget: alone
 
 
 def test_predict_returns_a_document_for_a_text_and_a_list_for_a_list(tiny_model, documents):
@@ -219,13 +226,3 @@ def test_extract_cli_prints_entities_and_relations(tmp_path, tiny_model, documen
     out = capsys.readouterr().out
     assert "killed           12 -> مدنياً" in out
     assert "NUMBER" in out and "الفاشر" in out
-
-
-def test_int8_quantises_every_linear_layer_but_the_feed_forward_down_projections(tiny_model):
-    from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
-
-    network = Predictor.from_pretrained(tiny_model, precision="int8").network
-    config = network.encoder.config
-    still_float = [m.in_features for m in network.modules() if type(m) is torch.nn.Linear]
-    assert still_float == [config.intermediate_size] * config.num_hidden_layers
-    assert any(isinstance(m, QuantizedLinear) for m in network.modules())
