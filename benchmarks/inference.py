@@ -12,7 +12,8 @@ BERT with random weights, since speed does not depend on what the weights learnt
 ``--memory``: peak memory of streaming ``marsad.batch.run_batch`` over 1,000 and 20,000
 articles, each size in a fresh process, with a small encoder (the pipeline's memory is the point).
 
-    python benchmarks/inference.py                 # about 3 minutes on 2 idle CPU cores
+    python benchmarks/inference.py                 # about 3.5 minutes on 2 idle CPU cores
+    python benchmarks/inference.py --device cuda --batch-size 256   # fp32, bf16, fp16 and the pipeline on a GPU
     python benchmarks/inference.py --memory
 """
 
@@ -113,18 +114,26 @@ def marsad_model(encoder: Path, outside_bias: float) -> MarsadModel:
     return model
 
 
-def matmul_flops_per_second(tokens: int = 2048, repeats: int = 10) -> float:
-    """fp32 FLOP/s of the matmuls a BERT-base layer does on ``tokens`` tokens, on all threads."""
+def matmul_flops_per_second(device: torch.device, tokens: int = 2048, repeats: int = 10) -> float:
+    """fp32 FLOP/s of the matmuls a BERT-base layer does on ``tokens`` tokens (on the CPU: on all threads)."""
     shapes = [(768, 768), (768, 3072), (3072, 768)]   # attention projections, feed-forward in and out
-    pairs = [(torch.randn(tokens, k), torch.randn(k, n)) for k, n in shapes]
+    pairs = [(torch.randn(tokens, k, device=device), torch.randn(k, n, device=device)) for k, n in shapes]
     for a, b in pairs:   # warm-up: the first calls allocate and pick kernels
         a @ b
+    synchronize(device)
     start = time.perf_counter()
     for _ in range(repeats):
         for a, b in pairs:
             a @ b
+    synchronize(device)
     seconds = time.perf_counter() - start
     return sum(2 * tokens * k * n for k, n in shapes) * repeats / seconds
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the GPU's queued work, so the clock measures it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 class FedTokens:
@@ -182,8 +191,9 @@ def encoder_flops(encoder: BertModel, windows: list[int]) -> float:
     return sum(2 * weights * n + attention * n * n for n in windows)
 
 
-def time_marsad(model: MarsadModel, docs: list[Document], precision: str, batch_size: int) -> tuple[Run, list[Document]]:
-    predictor = Predictor(model, device="cpu", precision=precision, batch_size=batch_size)
+def time_marsad(model: MarsadModel, docs: list[Document], precision: str, batch_size: int,
+                device: torch.device) -> tuple[Run, list[Document]]:
+    predictor = Predictor(model, device=device, precision=precision, batch_size=batch_size)
     fed = FedTokens(predictor.network.encoder)   # int8 runs a quantised copy: hook the one that runs
     predictor.predict(docs[:batch_size])         # warm-up batch
     fed.reset()
@@ -193,7 +203,7 @@ def time_marsad(model: MarsadModel, docs: list[Document], precision: str, batch_
     return Run(f"marsad {precision} (batch {batch_size})", len(docs), seconds, cpu_seconds, *fed.stop()), predicted
 
 
-def time_pipeline(model: MarsadModel, docs: list[Document]) -> Run:
+def time_pipeline(model: MarsadModel, docs: list[Document], device: torch.device) -> Run:
     """The transformers token-classification pipeline over marsad's encoder weights, article by article."""
     tags = model.labels.tags
     config = BertConfig(**model.network.encoder.config.to_dict())
@@ -203,7 +213,7 @@ def time_pipeline(model: MarsadModel, docs: list[Document]) -> Run:
     classifier.classifier.load_state_dict(model.network.tagger.state_dict())   # the same tag scores, O bias too
     # without stride, an article longer than one window fails; with it the pipeline windows it
     tagger = pipeline("token-classification", model=classifier.eval(), tokenizer=model.tokenizer,
-                      aggregation_strategy="simple", stride=STRIDE, device="cpu")
+                      aggregation_strategy="simple", stride=STRIDE, device=device)
     fed = FedTokens(classifier)
     tagger(docs[0].text)   # warm-up
     fed.reset()
@@ -220,24 +230,27 @@ def benchmark(args) -> dict:
     docs = list(itertools.islice(iter_articles(args.corpus), args.articles))
     encoder = base_encoder(args.corpus, args.work_dir)
     model = marsad_model(encoder, args.outside_bias)
-    # int8's input ranges, from the articles after the timed ones (training does this for real models)
-    model.calibration = calibrate(model, [d.text for d in itertools.islice(
-        iter_articles(args.corpus), args.articles, args.articles + CALIBRATION_ARTICLES)])
-    print(f"{len(docs)} articles ({', '.join(NEWS_CATEGORIES)}), {torch.get_num_threads()} threads, "
+    device = torch.device(args.device)
+    precisions = cpu_precisions() if device.type == "cpu" else ("fp32", "bf16", "fp16")
+    if "int8" in precisions:
+        # int8's input ranges, from the articles after the timed ones (training does this for real models)
+        model.calibration = calibrate(model, [d.text for d in itertools.islice(
+            iter_articles(args.corpus), args.articles, args.articles + CALIBRATION_ARTICLES)])
+    print(f"{len(docs)} articles ({', '.join(NEWS_CATEGORIES)}), {device}, {torch.get_num_threads()} CPU threads, "
           f"vocabulary {len(model.tokenizer)} WordPiece (embeddings {BASE_ENCODER['vocab_size']})", flush=True)
 
-    matmul_before = matmul_flops_per_second()
+    matmul_before = matmul_flops_per_second(device)
     print(f"fp32 matmul throughput: {matmul_before / 1e9:.1f} GFLOP/s", flush=True)
 
     runs, predictions = [], {}
-    for precision in cpu_precisions():
-        run, predictions[precision] = time_marsad(model, docs, precision, args.batch_size)
+    for precision in precisions:
+        run, predictions[precision] = time_marsad(model, docs, precision, args.batch_size, device)
         runs.append(run)
         print(f"  {run.name}: {run.seconds:.1f} s", flush=True)
-    runs.append(time_pipeline(model, docs))
+    runs.append(time_pipeline(model, docs, device))
     print(f"  {runs[-1].name}: {runs[-1].seconds:.1f} s", flush=True)
     # measured again at the end: a drop means something else took the cores during the runs
-    matmul_after = matmul_flops_per_second()
+    matmul_after = matmul_flops_per_second(device)
     matmul = max(matmul_before, matmul_after)
     rows = [run.row(model.network.encoder, matmul, baseline=runs[-1]) for run in runs]
 
@@ -245,7 +258,7 @@ def benchmark(args) -> dict:
     agreement = {p: evaluate_documents(predictions["fp32"], predictions[p], model.schema)
                  for p in predictions if p != "fp32"}
     result = {
-        "articles": len(docs), "threads": torch.get_num_threads(), "batch_size": args.batch_size,
+        "articles": len(docs), "device": str(device), "threads": torch.get_num_threads(), "batch_size": args.batch_size,
         "matmul_gflops": matmul / 1e9, "matmul_gflops_before": matmul_before / 1e9,
         "matmul_gflops_after": matmul_after / 1e9,
         "mean_words": statistics.mean(len(d.text.split()) for d in docs),
@@ -261,9 +274,11 @@ def benchmark(args) -> dict:
 def print_table(result: dict) -> None:
     print(f"\n{result['articles']} articles, {result['mean_words']:.0f} words each on average; "
           f"fp32 matmul {result['matmul_gflops_before']:.1f} GFLOP/s before the runs and "
-          f"{result['matmul_gflops_after']:.1f} after, on {result['threads']} threads")
+          f"{result['matmul_gflops_after']:.1f} after, on {result.get('device', 'cpu')} "
+          f"({result['threads']} CPU threads)")
     before, after = result["matmul_gflops_before"], result["matmul_gflops_after"]
-    starved = [r["variant"] for r in result["runs"] if r["cores_busy"] < 0.75 * result["threads"]]
+    on_cpu = result.get("device", "cpu") == "cpu"
+    starved = [r["variant"] for r in result["runs"] if on_cpu and r["cores_busy"] < 0.75 * result["threads"]]
     if starved or min(before, after) < 0.85 * max(before, after):
         print("WARNING: other processes were using the cores (matmul throughput changed by over 15%, or a run "
               f"kept fewer cores busy than it has threads: {', '.join(starved) or 'none'}): timings are not comparable")
@@ -342,7 +357,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--work-dir", type=Path, default=Path("runs/bench"),
                         help="where built encoders and synthetic inputs are cached between runs")
     parser.add_argument("--articles", type=int, default=200, help="news articles to predict, in file order")
-    parser.add_argument("--batch-size", type=int, default=16, help="marsad Predictor batch size")
+    parser.add_argument("--batch-size", type=int, default=16,
+                        help="marsad Predictor batch size, in windows (on a GPU try 256)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda: where both marsad and the pipeline run")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--outside-bias", type=float, default=1.5,
                         help="added to the random tagger's O logit, for a realistic number of entities (0: none)")
