@@ -11,6 +11,7 @@ import torch
 from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
 from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
+from marsad import MarsadError
 from marsad.cli import main
 from marsad.inference import Predictor
 from marsad.model import CALIBRATION_FILE, MarsadModel
@@ -64,6 +65,12 @@ def test_int8_with_calibration_quantises_every_linear_layer(model):
     assert sum(isinstance(m, QuantizedLinear) for m in network.modules()) > 2 * len(model.calibration)
     assert all(type(m) is torch.nn.Linear for m in model.network.modules() if isinstance(m, torch.nn.Linear)), \
         "the model's own network is left as it was"
+
+
+def test_a_calibration_from_another_model_is_refused(model):
+    other = {name: ranges[:-1] for name, ranges in model.calibration.items()}
+    with pytest.raises(MarsadError, match="does not fit this model"):
+        quantize_int8(model.network, other)
 
 
 def test_without_calibration_the_down_projections_stay_float_with_a_warning(tiny_model, caplog):
