@@ -27,8 +27,7 @@ log = logging.getLogger(__name__)
 
 # On the CPU an encoder batch holds at most this many positions, whatever ``batch_size`` says:
 # larger ones ran slower on 2 cores, e.g. BERT-base on 512-sub-word windows read 900 sub-words/s
-# 4 windows at a time, 850 at 16 and 730 at 32 (their activations outgrow the caches, and fresh
-# allocations this large cost page faults; the fp32 profile spent 9% copying biases into them).
+# 4 windows at a time, 850 at 16 and 730 at 32; 128-sub-word windows were fastest 16 at a time.
 CPU_BATCH_POSITIONS = 2048
 
 

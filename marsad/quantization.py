@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 
 from .errors import MarsadError
+from .model import CALIBRATION_FILE, MarsadModel
 from .network import JointNetwork
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,9 @@ def down_projections(network: torch.nn.Module) -> dict[str, torch.nn.Linear]:
             if isinstance(m, torch.nn.Linear) and m.in_features == width}
 
 
-def calibrate(model, texts: Sequence[str], batch_size: int = 16, device=None) -> dict[str, torch.Tensor]:
+def calibrate(model: MarsadModel, texts: Sequence[str], batch_size: int = 16, device=None) -> dict[str, torch.Tensor]:
     """Per-channel maxima of ``|input|`` of every down-projection while ``model`` reads ``texts`` in fp32."""
-    from .inference import Predictor
+    from .inference import Predictor   # here: inference imports this module
 
     ranges: dict[str, torch.Tensor] = {}
 
@@ -67,8 +68,6 @@ def calibrate(model, texts: Sequence[str], batch_size: int = 16, device=None) ->
 
 def calibrate_folder(folder: str | Path, texts: Sequence[str], batch_size: int = 16, device=None) -> Path:
     """Calibrate the model saved in ``folder`` on ``texts`` and store the ranges there; returns their file."""
-    from .model import CALIBRATION_FILE, MarsadModel
-
     model = MarsadModel.from_pretrained(folder)
     model.calibration = calibrate(model, texts, batch_size, device)
     model.save_calibration(folder)
