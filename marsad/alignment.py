@@ -55,10 +55,25 @@ def encode_document(text: str, tokenizer, max_length: int, stride: int,
     strings = [text[s:e] for s, e in words]
     if preprocess is not None:
         strings = [preprocess(w) for w in strings]
-    pieces = tokenizer(strings, add_special_tokens=False)["input_ids"] if strings else []
+    pieces = word_pieces(tokenizer, strings)
     unk = tokenizer.unk_token_id
     pieces = [(p or [unk])[:MAX_PIECES_PER_WORD] for p in pieces]
     return Encoding(words, build_windows(pieces, tokenizer, max_length, stride))
+
+
+def word_pieces(tokenizer, words: Sequence[str]) -> list[list[int]]:
+    """Sub-word ids of each word, without special tokens.
+
+    A fast tokenizer's Rust backend is called directly: the transformers wrapper around it gives
+    the same ids but took 45% of the tokenising time on news articles. A backend configured to
+    pad (padding would fill every word to the longest) goes through the wrapper, which turns it off.
+    """
+    if not words:
+        return []
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None or backend.padding is not None:
+        return tokenizer(list(words), add_special_tokens=False)["input_ids"]
+    return [e.ids for e in backend.encode_batch(list(words), add_special_tokens=False)]
 
 
 def build_windows(pieces: Sequence[list[int]], tokenizer, max_length: int, stride: int) -> list[Window]:

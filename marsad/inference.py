@@ -102,8 +102,7 @@ class Predictor:
         with self._autocast():
             tag_logits = net.tag_logits(vectors).float().cpu()
         entities, scores = [], []
-        for d in range(len(docs)):
-            ents, sc = self.decoder(tag_logits[word_offsets[d]:word_offsets[d + 1]])
+        for ents, sc in self.decoder.decode([tag_logits[word_offsets[d]:word_offsets[d + 1]] for d in range(len(docs))]):
             keep = [k for k, s in enumerate(sc) if s >= self.entity_threshold]
             entities.append([ents[k] for k in keep])
             scores.append([sc[k] for k in keep])

@@ -54,3 +54,17 @@ def test_preprocessing_changes_what_the_tokenizer_sees_not_the_offsets(tokenizer
 def test_empty_text_gives_one_window_without_words(tokenizer):
     enc = encode_document("", tokenizer, 64, 16)
     assert enc.words == [] and len(enc.windows) == 1
+
+
+def test_word_pieces_match_the_tokenizer_even_when_its_backend_pads(tiny_encoder, documents):
+    from marsad.alignment import word_pieces
+    from marsad.text import token_spans
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_encoder)   # a copy: padding is switched on below
+    text = " ".join(d.text for d in documents) + " Reuters 2024 🙂 ١٢"
+    words = [text[s:e] for s, e in token_spans(text)]
+    expected = tokenizer(words, add_special_tokens=False)["input_ids"]
+    assert word_pieces(tokenizer, words) == expected
+    tokenizer.backend_tokenizer.enable_padding(pad_id=tokenizer.pad_token_id)
+    assert word_pieces(tokenizer, words) == expected
+    assert word_pieces(tokenizer, []) == []

@@ -44,7 +44,7 @@ def test_decoded_paths_never_break_bio_on_random_scores():
     torch.manual_seed(0)
     for _ in range(50):
         logits = torch.randn(12, len(TAGS)) * 4
-        path = viterbi(logits.log_softmax(-1).numpy(), decoder.transitions, decoder.start)
+        [path] = viterbi(logits.log_softmax(-1).numpy()[None], [12], decoder.transitions, decoder.start)
         tags = [TAGS[i] for i in path]
         assert all(allowed_transition(p, t) for p, t in itertools.pairwise(["O"] + tags))
 
@@ -57,7 +57,7 @@ def test_viterbi_finds_the_best_valid_path_an_exhaustive_search_finds():
         valid = [p for p in itertools.product(range(len(TAGS)), repeat=4)
                  if all(allowed_transition(a, b) for a, b in itertools.pairwise(["O"] + [TAGS[i] for i in p]))]
         best = max(valid, key=lambda p: sum(log_probs[i, t] for i, t in enumerate(p)))
-        assert tuple(viterbi(log_probs, decoder.transitions, decoder.start)) == best
+        assert tuple(viterbi(log_probs[None], [4], decoder.transitions, decoder.start)[0]) == best
 
 
 def test_viterbi_prefers_the_best_valid_path_over_a_greedy_repair():
@@ -70,3 +70,11 @@ def test_viterbi_prefers_the_best_valid_path_over_a_greedy_repair():
 
 def test_no_words_decode_to_no_entities():
     assert TagDecoder(TAGS, TYPES)(torch.zeros(0, len(TAGS))) == ([], [])
+
+
+def test_documents_decoded_together_get_what_each_gets_alone():
+    decoder = TagDecoder(TAGS, TYPES)
+    torch.manual_seed(1)
+    documents = [torch.randn(n, len(TAGS)) * 4 for n in (7, 1, 0, 12, 3)]
+    assert decoder.decode(documents) == [decoder(x) for x in documents]
+    assert [e for e, _ in decoder.decode(documents)] != [[]] * len(documents)
