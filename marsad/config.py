@@ -20,6 +20,8 @@ C = TypeVar("C", bound="YamlConfig")
 class YamlConfig:
     """Loading from a YAML file with command-line overrides, for the dataclasses below."""
 
+    COUNTS: tuple[str, ...] = ()   # fields that count something, so must be at least 1
+
     @classmethod
     def from_yaml(cls: type[C], path: str | Path | None, overrides: dict[str, Any] | None = None) -> C:
         data: dict[str, Any] = {}
@@ -33,7 +35,12 @@ class YamlConfig:
         unknown = sorted(set(data) - set(known))
         if unknown:
             raise MarsadError(f"{path}: unknown config keys {unknown}; known: {known}")
-        return cls(**data)
+        config = cls(**data)
+        # bool is an int to Python, but "epochs: true" is a mistake
+        wrong = [k for k in cls.COUNTS if type(getattr(config, k)) is not int or getattr(config, k) < 1]
+        if wrong:
+            raise MarsadError(f"{path}: {', '.join(wrong)} must be whole numbers of at least 1")
+        return config
 
 
 # how a Predictor may run the network (see marsad.inference)
@@ -65,6 +72,8 @@ class ModelSettings:
 @dataclass
 class TrainingArguments(YamlConfig):
     """Everything a training run reads from its config file; unknown keys are rejected."""
+
+    COUNTS = ("max_length", "epochs", "batch_size", "eval_batch_size", "gradient_accumulation_steps")
 
     train_file: str = "annotations/train.jsonl"
     dev_file: str | None = "annotations/dev.jsonl"
@@ -99,6 +108,8 @@ class TrainingArguments(YamlConfig):
 @dataclass
 class PretrainingArguments(YamlConfig):
     """A pretraining run; ``marsad pretrain --config FILE --key value`` sets any of these."""
+
+    COUNTS = ("vocab_size", "hidden", "layers", "heads", "block_size", "batch_size", "max_steps", "save_every")
 
     corpus: str = "../shared/data/ant-news/ant-news-v2.1.jsonl.gz"
     output_dir: str = "runs/pretrain"

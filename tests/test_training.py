@@ -104,6 +104,14 @@ def test_unknown_config_keys_are_rejected(tmp_path):
         TrainingArguments.from_yaml(cfg)
 
 
+@pytest.mark.parametrize("line", ["epochs: 0", "batch_size: -2", "epochs: true", "eval_batch_size: ten"])
+def test_counts_below_one_or_not_whole_numbers_are_rejected(tmp_path, line):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(line + "\n")
+    with pytest.raises(MarsadError, match=f"c.yaml: {line.split(':')[0]} must be whole numbers of at least 1"):
+        TrainingArguments.from_yaml(cfg)
+
+
 def test_cli_trains_with_command_line_overrides(tmp_path, tiny_encoder, documents, capsys):
     data = tmp_path / "train.jsonl"
     write_jsonl(documents, data)
