@@ -121,13 +121,17 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from itertools import islice
-
     from .batch import iter_inputs
     from .quantization import calibrate_folder
 
-    records = (r for r in iter_inputs(args.inputs, args.text_field) if r.document is not None)
-    texts = [r.document.text for r in islice(records, args.documents)]
+    texts = []
+    for record in iter_inputs(args.inputs, args.text_field):
+        if record.document is None:
+            print(f"skipped: {record.error}", file=sys.stderr)
+            continue
+        texts.append(record.document.text)
+        if len(texts) == args.documents:
+            break
     if not texts:
         raise MarsadError("no usable documents in the inputs")
     path = calibrate_folder(args.model, texts, args.batch_size, args.device)

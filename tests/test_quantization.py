@@ -94,9 +94,11 @@ def test_calibrate_cli_measures_a_model_folder_from_raw_inputs(tmp_path, tiny_mo
     folder = tmp_path / "model"
     shutil.copytree(tiny_model, folder)
     (folder / CALIBRATION_FILE).unlink()
-    source = write_lines("news.jsonl", [{"body": d.text, "title": "t"} for d in documents] + ["{broken"])
+    source = write_lines("news.jsonl", ["{broken"] + [{"body": d.text, "title": "t"} for d in documents])
     assert main(["calibrate", str(source), "--model", str(folder), "--text-field", "body", "--documents", "2"]) == 0
-    assert "from 2 document(s)" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "from 2 document(s)" in out
+    assert "news.jsonl:1" in err and "skipped" in err
     stored = MarsadModel.from_pretrained(folder).calibration
     expected = calibrate(MarsadModel.from_pretrained(folder), [d.text for d in documents[:2]])
     assert set(stored) == set(expected) and all(torch.equal(stored[k], expected[k]) for k in stored)
