@@ -60,10 +60,6 @@ class TagDecoder:
         self.transitions = transition_mask(self.tags)
         self.start = self.transitions[self.tags.index(OUTSIDE)]
 
-    def __call__(self, logits: torch.Tensor) -> tuple[list[WordEntity], list[float]]:
-        """Entities of one document (``[words, tags]`` logits) and their scores."""
-        return self.decode([logits])[0]
-
     def decode(self, logits: Sequence[torch.Tensor]) -> list[tuple[list[WordEntity], list[float]]]:
         """Entities of each document and their scores (the mean probability of their tags)."""
         lengths = [len(x) for x in logits]

@@ -34,7 +34,7 @@ def logits_for(tags: list[str]) -> torch.Tensor:
     (["B-NUMBER", "B-ACTOR", "I-ACTOR"], [("NUMBER", 0, 0), ("ACTOR", 1, 2)]),
 ])
 def test_invalid_greedy_tags_decode_to_valid_entities(greedy, expected):
-    entities, scores = TagDecoder(TAGS, TYPES)(logits_for(greedy))
+    [(entities, scores)] = TagDecoder(TAGS, TYPES).decode([logits_for(greedy)])
     assert [(TYPES[t], first, last) for first, last, t in entities] == expected
     assert all(0.0 < s <= 1.0 for s in scores)
 
@@ -64,17 +64,17 @@ def test_viterbi_prefers_the_best_valid_path_over_a_greedy_repair():
     # greedy says O, I-ACTOR; the valid path B-ACTOR, I-ACTOR scores better than O, B-ACTOR here
     logits = torch.tensor([[2.0 if t == "O" else (1.9 if t == "B-ACTOR" else 0.0) for t in TAGS],
                            [5.0 if t == "I-ACTOR" else 0.0 for t in TAGS]])
-    entities, _ = TagDecoder(TAGS, TYPES)(logits)
+    [(entities, _)] = TagDecoder(TAGS, TYPES).decode([logits])
     assert entities == [(0, 1, TYPES.index("ACTOR"))]
 
 
 def test_no_words_decode_to_no_entities():
-    assert TagDecoder(TAGS, TYPES)(torch.zeros(0, len(TAGS))) == ([], [])
+    assert TagDecoder(TAGS, TYPES).decode([torch.zeros(0, len(TAGS))]) == [([], [])]
 
 
 def test_documents_decoded_together_get_what_each_gets_alone():
     decoder = TagDecoder(TAGS, TYPES)
     torch.manual_seed(1)
     documents = [torch.randn(n, len(TAGS)) * 4 for n in (7, 1, 0, 12, 3)]
-    assert decoder.decode(documents) == [decoder(x) for x in documents]
+    assert decoder.decode(documents) == [decoder.decode([x])[0] for x in documents]
     assert [e for e, _ in decoder.decode(documents)] != [[]] * len(documents)
